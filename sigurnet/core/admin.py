@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.core.models import ContactPerson, DeploymentProfile, Institution
+from sigurnet.core.services import save_profile
+
+admin.site.site_header = _("Sigurnet administration")
+admin.site.site_title = _("Sigurnet")
+
+
+def _staff_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin has no login of its own: everyone signs in (with a second factor) at /staff/."""
+    if request.user.is_authenticated:
+        # Signed in, but without the admin site among their roles.
+        raise PermissionDenied
+    return HttpResponseRedirect(
+        f"{reverse('staff:login')}?next={request.GET.get('next', '/admin/')}"
+    )
+
+
+admin.site.login = _staff_login  # type: ignore[method-assign]
+
+
+class DeploymentProfileForm(forms.ModelForm):
+    enabled_languages = forms.MultipleChoiceField(
+        label=_("Enabled languages"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = DeploymentProfile
+        fields = [
+            "centre_name",
+            "country",
+            "enabled_languages",
+            "logo",
+            "emergency_number",
+            "emergency_service",
+            "helpline_phone",
+            "helpline_hours",
+            "hotline_email",
+        ]
+
+
+@admin.register(DeploymentProfile)
+class DeploymentProfileAdmin(admin.ModelAdmin):
+    form = DeploymentProfileForm
+    fieldsets = [
+        (None, {"fields": ["centre_name", "country", "enabled_languages", "logo"]}),
+        (
+            _("How the public reaches you"),
+            {
+                "fields": [
+                    "emergency_number",
+                    "emergency_service",
+                    "helpline_phone",
+                    "helpline_hours",
+                    "hotline_email",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not DeploymentProfile.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        save_profile(obj)
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 0
+    fields = ["name", "role", "email", "phone", "languages", "is_primary", "is_active"]
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "country", "intake_method", "network", "is_active"]
+    list_filter = ["kind", "country", "intake_method", "network", "is_active"]
+    search_fields = ["name", "name_en"]
+    inlines = [ContactPersonInline]

@@ -1,0 +1,200 @@
+"""Shared models: the deployment profile, the audit trail and the institutions registry."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.core.fields import EncryptedCharField
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+class Country(models.TextChoices):
+    SERBIA = "RS", _("Serbia")
+    BOSNIA_AND_HERZEGOVINA = "BA", _("Bosnia and Herzegovina")
+
+
+class DeploymentProfile(models.Model):
+    """Who runs this installation and how the public reaches them. There is exactly one."""
+
+    centre_name = models.CharField(_("centre name"), max_length=200)
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("Two-letter country code, for example RS or BA.")
+    )
+    enabled_languages = models.JSONField(
+        _("enabled languages"),
+        default=list,
+        help_text=_("Language codes offered on public pages, for example en, sr-latn, sr, bs."),
+    )
+    emergency_number = models.CharField(
+        _("emergency number"),
+        max_length=20,
+        help_text=_("The number to call when a child is in immediate danger (Serbia: 192)."),
+    )
+    emergency_service = models.CharField(_("emergency service"), max_length=100, blank=True)
+    helpline_phone = models.CharField(_("helpline phone"), max_length=40, blank=True)
+    helpline_hours = models.CharField(_("helpline opening hours"), max_length=200, blank=True)
+    hotline_email = models.EmailField(_("hotline e-mail"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="profile/", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("deployment profile")
+        verbose_name_plural = _("deployment profile")
+
+    def __str__(self) -> str:
+        return self.centre_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1  # a singleton: saving always writes the one row
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        known = {code for code, _name in settings.LANGUAGES}
+        unknown = [code for code in self.enabled_languages if code not in known]
+        if unknown:
+            raise ValidationError(
+                {
+                    "enabled_languages": _("Unknown language codes: %(codes)s")
+                    % {"codes": ", ".join(unknown)}
+                }
+            )
+        if not self.enabled_languages:
+            raise ValidationError({"enabled_languages": _("Enable at least one language.")})
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One staff action on personal or case data, or on the platform's security.
+
+    Append-only: the application offers no way to change or delete a row, and on PostgreSQL a
+    trigger makes UPDATE and DELETE fail in the database itself (migration 0002).
+    The actor is stored by id and name, without a foreign key, so that removing a staff
+    account never needs to touch the trail.
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects: ClassVar[models.Manager[AuditEvent]] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events cannot be deleted")
+
+
+class Institution(models.Model):
+    """An organisation the centre forwards to or refers to: police, prosecutor, hotline, ..."""
+
+    class Kind(models.TextChoices):
+        POLICE = "police", _("Police unit")
+        PROSECUTOR = "prosecutor", _("Prosecutor's office")
+        MINISTRY = "ministry", _("Ministry")
+        SOCIAL_WORK = "social_work", _("Social-work centre")
+        HEALTH = "health", _("Health centre")
+        PARTNER_HOTLINE = "partner_hotline", _("Partner hotline")
+        HOSTING_PROVIDER = "hosting_provider", _("Hosting provider")
+        PLATFORM = "platform", _("Online platform")
+        SCHOOL_AUTHORITY = "school_authority", _("School authority")
+
+    class IntakeMethod(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        API = "api", _("API")
+        MANUAL = "manual", _("Manual (phone, letter, portal)")
+
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("name in English"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
+    country = models.CharField(_("country"), max_length=2, db_index=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    intake_method = models.CharField(
+        _("intake method"),
+        max_length=16,
+        choices=IntakeMethod.choices,
+        default=IntakeMethod.MANUAL,
+    )
+    intake_email = models.EmailField(_("intake e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    network = models.CharField(
+        _("network"), max_length=50, blank=True, help_text=_("For example INHOPE or Insafe.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the facts about this institution come from."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["country", "kind", "name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "name"], name="institution_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+
+class ContactPerson(models.Model):
+    """A named person at an institution who takes cases from the centre."""
+
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("institution"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+    # A person's direct contacts are personal data: encrypted at rest.
+    email = EncryptedCharField(_("e-mail"), blank=True, validators=[validate_email])
+    phone = EncryptedCharField(_("phone"), blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["institution", "-is_primary", "name"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.institution.name}"

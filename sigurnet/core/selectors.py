@@ -1,0 +1,78 @@
+"""Reads shared by every pillar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sigurnet.core.models import AuditEvent, DeploymentProfile
+
+PROFILE_CACHE_KEY = "core:deployment-profile"
+PROFILE_CACHE_SECONDS = 60
+
+# Used until an administrator saves a profile: a working site, not a blank one.
+DEFAULT_PROFILE = {
+    "centre_name": "Sigurnet",
+    "country": "RS",
+    "enabled_languages": ["en", "sr-latn", "sr", "bs"],
+    "emergency_number": "192",
+    "emergency_service": "",
+    "helpline_phone": "",
+    "helpline_hours": "",
+    "hotline_email": "",
+}
+
+
+def get_profile() -> DeploymentProfile:
+    """The deployment profile (cached briefly; ``save_profile`` clears the cache)."""
+    profile: DeploymentProfile | None = cache.get(PROFILE_CACHE_KEY)
+    if profile is None:
+        profile = DeploymentProfile.objects.filter(pk=1).first()
+        if profile is None:
+            profile = DeploymentProfile(pk=1, **DEFAULT_PROFILE)
+        cache.set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
+    return profile
+
+
+def enabled_languages() -> list[str]:
+    known = [code for code, _name in settings.LANGUAGES]
+    chosen = set(get_profile().enabled_languages or known)
+    return [code for code in known if code in chosen] or known
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_events(criteria: AuditFilter) -> QuerySet[AuditEvent]:
+    """Audit events matching every given criterion, newest first."""
+    events = AuditEvent.objects.all()
+    if criteria.actor:
+        events = events.filter(actor_name__iexact=criteria.actor)
+    if criteria.action:
+        events = events.filter(action=criteria.action)
+    if criteria.object_type:
+        events = events.filter(object_type=criteria.object_type)
+    if criteria.object_id:
+        events = events.filter(object_id=criteria.object_id)
+    zone = timezone.get_current_timezone()
+    if criteria.since:
+        events = events.filter(occurred_at__gte=datetime.combine(criteria.since, time.min, zone))
+    if criteria.until:
+        events = events.filter(occurred_at__lte=datetime.combine(criteria.until, time.max, zone))
+    return events.order_by("-occurred_at", "-id")
+
+
+def audit_actions() -> list[str]:
+    return list(AuditEvent.objects.order_by().values_list("action", flat=True).distinct())

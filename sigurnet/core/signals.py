@@ -1,0 +1,81 @@
+"""Audit trail entries for sign-in events and Django admin changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_migrate, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from sigurnet.core.services import AuditAction, record_audit_event
+
+ADMIN_ACTIONS = {
+    ADDITION: AuditAction.ADMIN_ADDED,
+    CHANGE: AuditAction.ADMIN_CHANGED,
+    DELETION: AuditAction.ADMIN_DELETED,
+}
+
+
+@receiver(user_logged_in)
+def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    record_audit_event(AuditAction.LOGIN, actor=user, request=request)
+
+
+@receiver(user_logged_out)
+def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record_audit_event(AuditAction.LOGOUT, actor=user, request=request)
+
+
+@receiver(user_login_failed)
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    record_audit_event(
+        AuditAction.LOGIN_FAILED,
+        request=request,
+        object_type="auth.user",
+        detail={"username": str(credentials.get("username", ""))[:150]},
+    )
+
+
+@receiver(user_locked_out)
+def audit_locked_out(
+    sender: Any, request: HttpRequest | None = None, username: str = "", **kwargs: Any
+) -> None:
+    record_audit_event(
+        AuditAction.LOCKED_OUT,
+        request=request,
+        object_type="auth.user",
+        detail={"username": str(username)[:150]},
+    )
+
+
+@receiver(post_save, sender=LogEntry)
+def audit_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
+    user = get_user_model().objects.filter(pk=instance.user_id).first()
+    content_type = instance.content_type
+    record_audit_event(
+        ADMIN_ACTIONS.get(instance.action_flag, AuditAction.ADMIN_CHANGED),
+        actor=user,
+        object_type=f"{content_type.app_label}.{content_type.model}" if content_type else "",
+        object_id=instance.object_id or "",
+        detail={"summary": instance.get_change_message()[:500]},
+    )
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    from sigurnet.core.roles import sync_roles
+
+    sync_roles()
+
+
+def connect() -> None:
+    post_migrate.connect(sync_roles_after_migrate, dispatch_uid="sigurnet-sync-roles")

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def in_script(value: object) -> str:
+    """Show Latin-script text (names from the profile, the registry) in Cyrillic on /sr/."""
+    text = "" if value is None else str(value)
+    if get_language() == "sr":
+        from sigurnet.core.script import latin_to_cyrillic
+
+        return latin_to_cyrillic(text)
+    return text
+
+
+@register.filter
+def tel_href(number: object) -> str:
+    """A phone number as a tel: link target (digits and a leading plus only)."""
+    text = str(number or "")
+    return "tel:" + "".join(ch for ch in text if ch.isdigit() or ch == "+")

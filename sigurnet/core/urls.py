@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from sigurnet.core import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/verify/", views.verify, name="verify"),
+    path("login/enrol/", views.enrol, name="enrol"),
+    path("account/backup-codes/", views.new_backup_codes, name="backup-codes"),
+    path("audit/", views.audit_log, name="audit"),
+]

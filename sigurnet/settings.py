@@ -1,0 +1,279 @@
+"""Django settings for Sigurnet.
+
+Everything that differs between a laptop and a production machine comes from environment
+variables (documented in docs/configuration.md). The defaults are those of the quick start:
+SQLite, in-memory cache and channel layer, Celery tasks run eagerly, mail written to files.
+With ``SIGURNET_DEBUG`` off (production) the platform refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.config import env_bool, env_int, env_list, load_quickstart_secrets
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent
+VAR_DIR = Path(os.environ.get("SIGURNET_VAR_DIR", REPO_DIR / "var"))
+
+DEBUG = env_bool("SIGURNET_DEBUG", False)
+
+# --- Secrets -------------------------------------------------------------------------------
+# In the quick start (DEBUG on) missing secrets are created once in a local file outside git.
+# In production a missing secret stops the platform at start-up rather than running insecurely.
+_quickstart = load_quickstart_secrets(VAR_DIR) if DEBUG else {}
+
+
+def _secret(name: str) -> str:
+    value = os.environ.get(name) or _quickstart.get(name, "")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Production needs it; see docs/configuration.md."
+        )
+    return value
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+SIGURNET_DATA_KEYS = [k.strip() for k in _secret("SIGURNET_DATA_KEYS").split(",") if k.strip()]
+SIGURNET_INDEX_KEY = _secret("SIGURNET_INDEX_KEY")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# --- Applications --------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_htmx",
+    "channels",
+    "sigurnet.core",
+    "sigurnet.hotline",
+    "sigurnet.helpline",
+    "sigurnet.awareness",
+    "sigurnet.stats",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "sigurnet.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "sigurnet.core.middleware.EnabledLanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "sigurnet.core.middleware.StaffAccessMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "sigurnet.urls"
+WSGI_APPLICATION = "sigurnet.wsgi.application"
+ASGI_APPLICATION = "sigurnet.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "sigurnet.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Data ----------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sigurnet.sqlite3'}",
+        conn_max_age=env_int("SIGURNET_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sigurnet",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "sigurnet:channels"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Celery: Redis broker when REDIS_URL is set; otherwise tasks run in-process (quick start).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again, not lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# --- Authentication ------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:dashboard"
+LOGOUT_REDIRECT_URL = "staff:login"
+
+# Lock an account after five failed passwords; an administrator can unlock it earlier
+# (python -m sigurnet axes_reset_username NAME).
+AXES_FAILURE_LIMIT = env_int("SIGURNET_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("SIGURNET_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "sigurnet.core.net.client_ip"
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = os.environ.get("SIGURNET_OTP_ISSUER", "Sigurnet")
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SIGURNET_SESSION_MAX_AGE", 8 * 3600)
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+# Staff sessions end after this many minutes without a request (see StaffAccessMiddleware).
+SIGURNET_STAFF_IDLE_MINUTES = env_int("SIGURNET_STAFF_IDLE_MINUTES", 30)
+
+# --- Internationalisation ------------------------------------------------------------------
+LANGUAGE_CODE = os.environ.get("SIGURNET_DEFAULT_LANGUAGE", "en")
+LANGUAGES = [
+    ("en", _("English")),
+    ("sr-latn", _("Serbian (Latin)")),
+    ("sr", _("Serbian (Cyrillic)")),
+    ("bs", _("Bosnian")),
+]
+# How each language names itself, for the language switch.
+LANGUAGE_SELF_NAMES = {
+    "en": "English",
+    "sr-latn": "Srpski (latinica)",
+    "sr": "Српски (ћирилица)",
+    "bs": "Bosanski",
+}
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = os.environ.get("SIGURNET_TIME_ZONE", "Europe/Belgrade")
+
+# --- Static and media files ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("SIGURNET_STATIC_ROOT", VAR_DIR / "static"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("SIGURNET_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Mail ----------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sigurnet@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# --- Security headers ----------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Reported URLs and staff pages must never leak through the Referer header.
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if env_bool("SIGURNET_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SIGURNET_TRUSTED_PROXIES = env_int("SIGURNET_TRUSTED_PROXIES", 0)
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Subdomains and browser preload lists are an operator's decision (docs/deployment.md), so
+# their absence is not reported as a fault by `check --deploy`.
+# Lockout is per account (username): rotating addresses, browsers or cookies does not reset it,
+# which is what axes.W006 warns about for address-less configurations.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021", "axes.W006"]
+
+# --- Logging -------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SIGURNET_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request lines carry URLs; they never include report contents but stay at WARNING.
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,85 @@
+"""Shared fixtures: staff members in a role, signed in with their second factor."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from sigurnet.core.roles import ROLES_BY_NAME, sync_roles
+
+STAFF_PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate limits, lockouts and the cached profile must not leak from one test to the next.
+    cache.clear()
+
+
+@pytest.fixture
+def make_staff(db: Any) -> Callable[..., User]:
+    """Create a staff member in a role; with ``device=True`` they have a confirmed TOTP app."""
+    sync_roles()
+
+    def make(role: str = "Administrator", username: str = "", device: bool = True) -> User:
+        name = username or role.lower().replace(" ", "-")
+        user = User.objects.create_user(
+            username=name,
+            email=f"{name}@example.org",
+            password=STAFF_PASSWORD,
+            is_staff=ROLES_BY_NAME[role].uses_admin_site,
+        )
+        user.groups.add(Group.objects.get(name=role))
+        if device:
+            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        return user
+
+    return make
+
+
+def current_code(user: User) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+@pytest.fixture
+def signed_in(make_staff: Callable[..., User]) -> Callable[..., Client]:
+    """A client signed in as a new staff member of ``role``, second factor passed."""
+
+    def sign_in(role: str = "Administrator", username: str = "") -> Client:
+        user = make_staff(role, username=username)
+        client = Client()
+        response = client.post(
+            "/staff/login/", {"username": user.username, "password": STAFF_PASSWORD}
+        )
+        assert response.status_code == 302, response.content
+        response = client.post("/staff/login/verify/", {"token": current_code(user)})
+        assert response.status_code == 302, response.content
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return sign_in
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgresql = pytest.mark.skipif(
+    "os.environ.get('DATABASE_URL', '').startswith('sqlite') or not os.environ.get('DATABASE_URL')",
+    reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)",
+)
+
+if os.environ.get("SIGURNET_REQUIRE_POSTGRES") and not os.environ.get(
+    "DATABASE_URL", ""
+).startswith("postgres"):
+    raise pytest.UsageError("SIGURNET_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
