@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 QUICKSTART := SIGURNET_DEBUG=1
+MESSAGE_IGNORES := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=docs
 
 .PHONY: run install test lint format messages clean
 
@@ -36,9 +37,9 @@ format: install
 # Extract strings into the sr_Latn and bs catalogues, make the Cyrillic one from sr_Latn by
 # transliteration, and compile all three.
 messages: install
-	cd sigurnet && $(QUICKSTART) ../$(PY) -m sigurnet makemessages -l sr_Latn -l bs --no-obsolete --no-location
+	$(QUICKSTART) $(PY) -m sigurnet makemessages -l sr_Latn -l bs --no-obsolete --no-location $(MESSAGE_IGNORES)
 	$(QUICKSTART) $(PY) -m sigurnet cyrillic_catalogue
-	cd sigurnet && $(QUICKSTART) ../$(PY) -m sigurnet compilemessages -l sr_Latn -l sr -l bs
+	$(QUICKSTART) $(PY) -m sigurnet compilemessages -l sr_Latn -l sr -l bs $(MESSAGE_IGNORES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

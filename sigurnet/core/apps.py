@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sigurnet.core import signals
+        from sigurnet.core import crypto, signals
 
         signals.connect()
+        # Fail at start-up, not at the first encrypted read, when a key is malformed.
+        crypto.check_keys()

@@ -101,6 +101,12 @@ def decrypt(ciphertext: str) -> str:
     raise DecryptionError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
 
 
+def check_keys() -> None:
+    """Raise ImproperlyConfigured unless every configured key is well-formed."""
+    keyring()
+    _index_key(settings.SIGURNET_INDEX_KEY)
+
+
 @cache
 def _index_key(text: str) -> bytes:
     return _decode_key(text, "SIGURNET_INDEX_KEY")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
-from sigurnet.core.selectors import enabled_languages
+from sigurnet.core.selectors import fallback_language
 
 # No page loads anything from another host; nothing may be framed; forms post only here.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -58,9 +58,9 @@ class EnabledLanguageMiddleware:
         language = get_language()
         prefix = f"/{language}/"
         if request.path.startswith(prefix):
-            enabled = enabled_languages()
-            if language not in enabled:
-                target = f"/{enabled[0]}/" + request.path[len(prefix) :]
+            target_language = fallback_language(language)
+            if target_language != language:
+                target = f"/{target_language}/" + request.path[len(prefix) :]
                 return HttpResponseRedirect(target)
         return self.get_response(request)
 

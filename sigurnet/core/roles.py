@@ -39,6 +39,7 @@ ADMINISTRATOR = Role(
         "core.delete_contactperson",
         "core.view_auditevent",
         "core.view_deploymentprofile",
+        "core.add_deploymentprofile",
         "core.change_deploymentprofile",
         "auth.view_user",
         "auth.add_user",

@@ -45,6 +45,26 @@ def enabled_languages() -> list[str]:
     return [code for code in known if code in chosen] or known
 
 
+# Where a reader of a disabled language is sent: the nearest enabled relative first.
+NEAREST_LANGUAGES = {
+    "sr": ("sr-latn", "bs"),
+    "sr-latn": ("sr", "bs"),
+    "bs": ("sr-latn", "sr"),
+    "en": (),
+}
+
+
+def fallback_language(code: str) -> str:
+    """The enabled language to offer someone who asked for ``code``."""
+    enabled = enabled_languages()
+    if code in enabled:
+        return code
+    for candidate in (*NEAREST_LANGUAGES.get(code, ()), settings.LANGUAGE_CODE):
+        if candidate in enabled:
+            return candidate
+    return enabled[0]
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor: str = ""

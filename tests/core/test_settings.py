@@ -1,0 +1,103 @@
+"""Production settings: refuse to start without secrets; pass Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sigurnet.config import new_data_key
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_sigurnet(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SIGURNET_", "DJANGO_", "SECURE_"))
+        and key not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+    }
+    clean.update({"SIGURNET_VAR_DIR": str(tmp_path / "var"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "sigurnet", *args],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_env() -> dict[str, str]:
+    return {
+        "SECRET_KEY": "p" * 20 + new_data_key(),
+        "SIGURNET_DATA_KEYS": new_data_key(),
+        "SIGURNET_INDEX_KEY": new_data_key(),
+        "ALLOWED_HOSTS": "sigurnet.example.org",
+        "DATABASE_URL": "postgres://sigurnet@127.0.0.1:5432/sigurnet",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+
+
+def test_production_refuses_to_start_without_data_keys(tmp_path):
+    env = production_env()
+    del env["SIGURNET_DATA_KEYS"]
+    result = run_sigurnet("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SIGURNET_DATA_KEYS is not set" in result.stderr
+    assert not (tmp_path / "var" / "quickstart-secrets.json").exists()
+
+
+def test_production_refuses_a_malformed_key(tmp_path):
+    env = production_env() | {"SIGURNET_DATA_KEYS": "dG9vLXNob3J0"}  # "too-short"
+    result = run_sigurnet("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "32 bytes" in result.stderr
+
+
+def test_deployment_checks_pass_with_production_settings(tmp_path):
+    result = run_sigurnet(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_quick_start_creates_its_own_secrets_file_outside_git(tmp_path):
+    result = run_sigurnet("check", env={"SIGURNET_DEBUG": "1"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    secrets_file = tmp_path / "var" / "quickstart-secrets.json"
+    assert secrets_file.exists()
+    assert oct(secrets_file.stat().st_mode & 0o777) == "0o600"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "var/quickstart-secrets.json"], cwd=REPO, capture_output=True
+    )
+    assert ignored.returncode == 0
+
+
+def test_redis_url_switches_cache_channels_and_celery_to_redis(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CACHES['default']['BACKEND']);"
+        "print(s.CHANNEL_LAYERS['default']['BACKEND']);"
+        "print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = run_sigurnet("shell", "-v", "0", "-c", code, env=production_env(), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "channels_redis.core.RedisChannelLayer",
+        "redis://127.0.0.1:6379/0 False",
+    ]
+    quick = run_sigurnet(
+        "shell", "-v", "0", "-c", code, env={"SIGURNET_DEBUG": "1"}, tmp_path=tmp_path
+    )
+    assert "InMemoryChannelLayer" in quick.stdout and " True" in quick.stdout
+
+
+def test_demo_refuses_when_debug_is_off(tmp_path):
+    env = production_env() | {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run_sigurnet("demo", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Refusing to create demo accounts" in result.stderr
