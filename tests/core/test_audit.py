@@ -50,9 +50,12 @@ def test_application_refuses_to_change_or_delete_an_event():
 )
 def test_database_itself_refuses_update_and_delete(statement):
     event = an_event()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [event.pk])
     with connection.cursor() as cursor:
         cursor.execute("SELECT action FROM core_auditevent WHERE id = %s", [event.pk])
         assert cursor.fetchone() == ("test.event",)
