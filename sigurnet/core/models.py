@@ -32,12 +32,15 @@ class DeploymentProfile(models.Model):
     enabled_languages = models.JSONField(
         _("enabled languages"),
         default=list,
-        help_text=_("Language codes offered on public pages, for example en, sr-latn, sr, bs."),
+        help_text=_("The languages offered on public pages."),
     )
     emergency_number = models.CharField(
         _("emergency number"),
         max_length=20,
-        help_text=_("The number to call when a child is in immediate danger (Serbia: 192)."),
+        help_text=_(
+            "The number to call when a child is in danger right now (for example 192 in "
+            "Serbia, 122 in Bosnia and Herzegovina)."
+        ),
     )
     emergency_service = models.CharField(_("emergency service"), max_length=100, blank=True)
     helpline_phone = models.CharField(_("helpline phone"), max_length=40, blank=True)

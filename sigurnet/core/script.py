@@ -77,6 +77,12 @@ KEEP_LATIN: frozenset[str] = frozenset(
         "Google",
         "Messenger",
         "Snapchat",
+        "FreeOTP",
+        "Aegis",
+        "Authenticator",
+        # Two-letter country codes typed in forms (ISO 3166), always Latin.
+        "RS",
+        "BA",
     }
 )
 

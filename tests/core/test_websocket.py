@@ -8,11 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import websockets
+from websockets.exceptions import InvalidStatus
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +41,10 @@ def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "sigurnet.asgi:application", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -55,6 +61,12 @@ def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     server.wait(timeout=10)
 
 
+def run_async(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run in a thread of its own: the browser tests' Playwright keeps a loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_echo_consumer_answers_over_a_real_websocket(asgi_server):
     async def talk() -> str:
         async with websockets.connect(
@@ -64,7 +76,7 @@ def test_echo_consumer_answers_over_a_real_websocket(asgi_server):
             await socket_.send("zdravo, свете")
             return str(await socket_.recv())
 
-    assert asyncio.run(talk()) == "zdravo, свете"
+    assert run_async(talk()) == "zdravo, свете"
 
 
 def test_websocket_from_a_foreign_origin_is_refused(asgi_server):
@@ -75,6 +87,6 @@ def test_websocket_from_a_foreign_origin_is_refused(asgi_server):
         ):
             pass
 
-    with pytest.raises(websockets.exceptions.InvalidStatus) as raised:
-        asyncio.run(talk())
+    with pytest.raises(InvalidStatus) as raised:
+        run_async(talk())
     assert raised.value.response.status_code == 403
