@@ -110,7 +110,8 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sigurnet.sqlite3'}",
-        conn_max_age=env_int("SIGURNET_DB_CONN_MAX_AGE", 60),
+        # 0: a new connection per request; Django advises against persistent ones under ASGI.
+        conn_max_age=env_int("SIGURNET_DB_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
@@ -176,15 +177,15 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = os.environ.get("SIGURNET_OTP_ISSUER", "Sigurnet")
 OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads a colleague's TOTP secret or backup codes
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SIGURNET_SESSION_MAX_AGE", 8 * 3600)
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# A staff sign-in lasts at most this long, however active (StaffAccessMiddleware).
+SIGURNET_STAFF_SESSION_MAX_HOURS = env_int("SIGURNET_STAFF_SESSION_MAX_HOURS", 10)
+# Sessions live in the database: an outage of Redis must not take the report form down.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Staff sessions end after this many minutes without a request (see StaffAccessMiddleware).
 SIGURNET_STAFF_IDLE_MINUTES = env_int("SIGURNET_STAFF_IDLE_MINUTES", 30)
 
@@ -210,6 +211,7 @@ TIME_ZONE = os.environ.get("SIGURNET_TIME_ZONE", "Europe/Belgrade")
 
 # --- Static and media files ----------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("SIGURNET_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SIGURNET_MEDIA_ROOT", VAR_DIR / "media"))
@@ -275,5 +277,30 @@ LOGGING = {
         # Request lines carry URLs; they never include report contents but stay at WARNING.
         "django.request": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+    },
+}
+
+# --- Hotline intake --------------------------------------------------------------------------
+# Public reports per client address per minute (web form and API together), and accepted
+# reports per minute from everyone together. Junk (honeypot, too fast, invalid) never counts
+# against the global limit, so a flood of it cannot crowd out real reports.
+SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE = env_int("SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE", 30)
+SIGURNET_REPORTS_PER_MINUTE = env_int("SIGURNET_REPORTS_PER_MINUTE", 3000)
+# Wrong receipt codes in a row from one client before the follow-up page refuses for a while.
+SIGURNET_RECEIPT_FAILURES_ALLOWED = env_int("SIGURNET_RECEIPT_FAILURES_ALLOWED", 20)
+SIGURNET_RECEIPT_LOCK_MINUTES = env_int("SIGURNET_RECEIPT_LOCK_MINUTES", 15)
+# A person needs more than this many seconds to fill in the form; a script does not.
+SIGURNET_FORM_MIN_SECONDS = env_int("SIGURNET_FORM_MIN_SECONDS", 3)
+SIGURNET_EVIDENCE_MAX_BYTES = env_int("SIGURNET_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+SIGURNET_EVIDENCE_ROOT = Path(os.environ.get("SIGURNET_EVIDENCE_ROOT", VAR_DIR / "evidence"))
+# How long reports are kept after they are closed (shown to reporters; enforced by a task).
+SIGURNET_REPORT_RETENTION_DAYS = env_int("SIGURNET_REPORT_RETENTION_DAYS", 365)
+SIGURNET_PUBLIC_BASE_URL = os.environ.get("SIGURNET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+CELERY_BEAT_SCHEDULE = {
+    "sweep-urgent-report-notices": {
+        "task": "sigurnet.hotline.tasks.sweep_urgent_notices",
+        "schedule": 120.0,
     },
 }

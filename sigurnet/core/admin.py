@@ -5,9 +5,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from sigurnet.core.models import ContactPerson, DeploymentProfile, Institution
@@ -22,9 +25,8 @@ def _staff_login(request: HttpRequest, extra_context: Any = None) -> HttpRespons
     if request.user.is_authenticated:
         # Signed in, but without the admin site among their roles.
         raise PermissionDenied
-    return HttpResponseRedirect(
-        f"{reverse('staff:login')}?next={request.GET.get('next', '/admin/')}"
-    )
+    query = urlencode({"next": request.GET.get("next", "/admin/")})
+    return HttpResponseRedirect(f"{reverse('staff:login')}?{query}")
 
 
 admin.site.login = _staff_login  # type: ignore[method-assign]
@@ -93,3 +95,17 @@ class InstitutionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "country", "intake_method", "network", "is_active"]
     search_fields = ["name", "name_en"]
     inlines = [ContactPersonInline]
+
+
+class StaffUserAdmin(UserAdmin):
+    """Administrators manage accounts and roles; only a superuser can make a superuser."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "is_staff", "user_permissions"]
+        return fields
+
+
+admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)

@@ -75,6 +75,30 @@ def encrypt(plaintext: str) -> str:
     return f"{PREFIX}:{key.key_id}:{body}"
 
 
+BYTES_MAGIC = b"SGE1"
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """Encrypt a file's content: magic, key id, nonce, then ciphertext and tag."""
+    key = keyring()[0]
+    nonce = os.urandom(NONCE_BYTES)
+    return BYTES_MAGIC + key.key_id.encode("ascii") + nonce + key.aead.encrypt(nonce, data, None)
+
+
+def decrypt_bytes(blob: bytes) -> bytes:
+    if not blob.startswith(BYTES_MAGIC):
+        raise DecryptionError("not an encrypted file")
+    key_id = blob[4:12].decode("ascii", "replace")
+    nonce, sealed = blob[12 : 12 + NONCE_BYTES], blob[12 + NONCE_BYTES :]
+    for key in keyring():
+        if key.key_id == key_id:
+            try:
+                return key.aead.decrypt(nonce, sealed, None)
+            except Exception as exc:
+                raise DecryptionError("file was altered or is damaged") from exc
+    raise DecryptionError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
+
+
 def is_ciphertext(value: str) -> bool:
     return value.startswith(PREFIX + ":")
 

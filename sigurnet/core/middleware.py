@@ -94,8 +94,10 @@ class StaffAccessMiddleware:
 
         now = int(time.time())
         last_seen = request.session.get("staff_last_seen")
+        signed_in_at = request.session.setdefault("staff_signed_in_at", now)
         idle_limit = settings.SIGURNET_STAFF_IDLE_MINUTES * 60
-        if last_seen is not None and now - int(last_seen) > idle_limit:
+        too_long = now - int(signed_in_at) > settings.SIGURNET_STAFF_SESSION_MAX_HOURS * 3600
+        if (last_seen is not None and now - int(last_seen) > idle_limit) or too_long:
             from sigurnet.core.services import AuditAction, record_audit_event
 
             record_audit_event(AuditAction.SESSION_EXPIRED, request=request)
@@ -104,7 +106,8 @@ class StaffAccessMiddleware:
                 query = urlencode({"next": request.get_full_path(), "expired": "1"})
                 return HttpResponseRedirect(f"{reverse('staff:login')}?{query}")
             return self.get_response(request)
-        request.session["staff_last_seen"] = now
+        if last_seen is None or now - int(last_seen) >= 30:  # spare a session write per click
+            request.session["staff_last_seen"] = now
 
         if (
             request.path.startswith(STAFF_PREFIXES)

@@ -47,6 +47,11 @@ ADMINISTRATOR = Role(
         "auth.view_group",
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
+        # Reset a lost second factor: delete the device, the person enrols again.
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "otp_static.view_staticdevice",
+        "otp_static.delete_staticdevice",
     ),
     uses_admin_site=True,
 )
@@ -75,9 +80,12 @@ ROLES: tuple[Role, ...] = (
 ROLES_BY_NAME = {role.name: role for role in ROLES}
 
 
+def uses_admin_site(group_names: set[str]) -> bool:
+    return any(ROLES_BY_NAME[name].uses_admin_site for name in group_names if name in ROLES_BY_NAME)
+
+
 def sync_roles() -> None:
     """Create every role's group and give it the permissions declared above."""
-    wanted = {perm for role in ROLES for perm in role.permissions}
     available = {
         f"{p.content_type.app_label}.{p.codename}": p
         for p in Permission.objects.select_related("content_type")
@@ -86,7 +94,3 @@ def sync_roles() -> None:
         group, _created = Group.objects.get_or_create(name=role.name)
         perms = [available[code] for code in role.permissions if code in available]
         group.permissions.add(*perms)
-    missing = wanted - available.keys()
-    if missing:
-        # Permissions of apps that are not migrated yet; the next migrate adds them.
-        return

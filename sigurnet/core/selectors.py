@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -11,6 +12,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sigurnet.core.models import AuditEvent, DeploymentProfile
+
+log = logging.getLogger(__name__)
 
 PROFILE_CACHE_KEY = "core:deployment-profile"
 PROFILE_CACHE_SECONDS = 60
@@ -30,12 +33,20 @@ DEFAULT_PROFILE = {
 
 def get_profile() -> DeploymentProfile:
     """The deployment profile (cached briefly; ``save_profile`` clears the cache)."""
-    profile: DeploymentProfile | None = cache.get(PROFILE_CACHE_KEY)
+    try:
+        profile: DeploymentProfile | None = cache.get(PROFILE_CACHE_KEY)
+    except Exception:  # the cache (Redis) is down: every page still works from the database
+        log.warning("Cache unavailable; reading the deployment profile from the database")
+        profile = None
+        cached = False
+    else:
+        cached = True
     if profile is None:
         profile = DeploymentProfile.objects.filter(pk=1).first()
         if profile is None:
             profile = DeploymentProfile(pk=1, **DEFAULT_PROFILE)
-        cache.set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
+        if cached:
+            cache.set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
     return profile
 
 

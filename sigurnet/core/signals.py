@@ -8,7 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -71,6 +71,25 @@ def audit_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs:
     )
 
 
+def sync_admin_site_access(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    """Roles decide who reaches the Django admin: keep ``is_staff`` in step with them."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    users = [instance] if isinstance(instance, get_user_model()) else None
+    if users is None:  # changed from the group's side: every member may be affected
+        users = list(get_user_model().objects.filter(groups=instance))
+        users += list(get_user_model().objects.filter(pk__in=kwargs.get("pk_set") or []))
+    from sigurnet.core.roles import uses_admin_site
+
+    for user in users:
+        wanted = user.is_superuser or uses_admin_site(
+            set(user.groups.values_list("name", flat=True))
+        )
+        if user.is_staff != wanted:
+            get_user_model().objects.filter(pk=user.pk).update(is_staff=wanted)
+            user.is_staff = wanted
+
+
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
     from sigurnet.core.roles import sync_roles
 
@@ -79,3 +98,8 @@ def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     post_migrate.connect(sync_roles_after_migrate, dispatch_uid="sigurnet-sync-roles")
+    m2m_changed.connect(
+        sync_admin_site_access,
+        sender=get_user_model().groups.through,
+        dispatch_uid="sigurnet-admin-site-access",
+    )

@@ -12,5 +12,12 @@ urlpatterns = [
     path("login/verify/", views.verify, name="verify"),
     path("login/enrol/", views.enrol, name="enrol"),
     path("account/backup-codes/", views.new_backup_codes, name="backup-codes"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="staff/password_change.html", success_url="/staff/?password=changed"
+        ),
+        name="password-change",
+    ),
     path("audit/", views.audit_log, name="audit"),
 ]

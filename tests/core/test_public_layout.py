@@ -49,3 +49,10 @@ def test_public_pages_send_strict_security_headers():
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_stylesheet_is_found_by_the_static_files_finders():
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("css/site.css")

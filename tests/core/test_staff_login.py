@@ -135,3 +135,54 @@ def test_analyst_cannot_open_audit_trail_or_admin(signed_in):
     assert client.get("/staff/audit/").status_code == 403
     assert client.get("/admin/core/institution/").status_code in (302, 403)
     assert client.get("/admin/login/").status_code == 403
+
+
+def test_staff_sign_in_ends_after_the_maximum_time_however_active(signed_in, settings):
+    client = signed_in("Administrator")
+    session = client.session
+    session["staff_signed_in_at"] -= settings.SIGURNET_STAFF_SESSION_MAX_HOURS * 3600 + 5
+    session.save()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_joining_a_role_decides_admin_site_access(make_staff):
+    from django.contrib.auth.models import Group
+
+    user = make_staff("Hotline analyst")
+    assert not user.is_staff
+    user.groups.add(Group.objects.get(name="Hotline supervisor"))
+    user.refresh_from_db()
+    assert user.is_staff
+    user.groups.remove(Group.objects.get(name="Hotline supervisor"))
+    user.refresh_from_db()
+    assert not user.is_staff
+
+
+def test_administrator_cannot_make_anyone_a_superuser(signed_in, make_staff):
+    client = signed_in("Administrator", username="chief")
+    other = make_staff("Editor", username="ed")
+    page = client.get(f"/admin/auth/user/{other.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page
+
+
+def test_administrator_can_reset_a_lost_second_factor(signed_in, make_staff):
+    client = signed_in("Administrator", username="chief2")
+    other = make_staff("Editor", username="lost-phone")
+    device = TOTPDevice.objects.get(user=other)
+    response = client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=other).exists()
+
+
+def test_staff_member_changes_own_password(signed_in):
+    client = signed_in("Hotline analyst")
+    response = client.post(
+        "/staff/account/password/",
+        {
+            "old_password": STAFF_PASSWORD,
+            "new_password1": "another-long-passphrase-42",
+            "new_password2": "another-long-passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200  # still signed in

@@ -1,7 +1,8 @@
 """Make the audit trail append-only in the database itself (PostgreSQL).
 
 Any UPDATE or DELETE of a core_auditevent row raises an error, whoever sends it: the
-application, a shell, or an attacker with the application's database credentials.
+application or a shell. A role that owns the table can still drop the trigger or TRUNCATE:
+docs/deployment.md shows how to run the application as a role that does not own it.
 """
 
 from django.db import migrations
