@@ -247,8 +247,10 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # --- Security headers ----------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Reported URLs and staff pages must never leak through the Referer header.
-SECURE_REFERRER_POLICY = "no-referrer"
+# Reported URLs and staff pages must never leak to other sites through the Referer header.
+# Not "no-referrer": with it, browsers send "Origin: null" on form posts, and Django's CSRF
+# check (rightly) refuses them.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env_bool("SIGURNET_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
