@@ -305,4 +305,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sigurnet.hotline.tasks.sweep_urgent_notices",
         "schedule": 120.0,
     },
+    "apply-retention": {
+        "task": "sigurnet.hotline.tasks.apply_retention",
+        "schedule": 6 * 3600.0,
+    },
 }
+# E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
+# imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.
+SIGURNET_INTAKE_MAILDIR = os.environ.get("SIGURNET_INTAKE_MAILDIR", "")
+SIGURNET_INTAKE_IMAP_URL = os.environ.get("SIGURNET_INTAKE_IMAP_URL", "")
+SIGURNET_INTAKE_IMAP_CAFILE = os.environ.get("SIGURNET_INTAKE_IMAP_CAFILE", "")

@@ -4,18 +4,27 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve
 
+from sigurnet.api import api
 from sigurnet.awareness.views import home
 from sigurnet.helpline.views import get_help
-from sigurnet.hotline.views import report_start
+from sigurnet.hotline import views as hotline
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/", api.urls),
     path("staff/", include("sigurnet.core.urls")),
     path("admin/", admin.site.urls),
 ]
 
 urlpatterns += i18n_patterns(
     path("", home, name="home"),
-    path("report/", report_start, name="report"),
+    path("report/", hotline.report_step, {"step": "what"}, name="report"),
+    path("report/where/", hotline.report_step, {"step": "where"}, name="report-where"),
+    path("report/details/", hotline.report_step, {"step": "details"}, name="report-details"),
+    path("report/you/", hotline.report_step, {"step": "you"}, name="report-you"),
+    path("report/check/", hotline.report_check, name="report-check"),
+    path("report/done/", hotline.report_done, name="report-done"),
+    path("report/status/", hotline.status_lookup, name="report-status"),
+    path("report/status/view/", hotline.status_view, name="report-status-view"),
     path("help/", get_help, name="get-help"),
     prefix_default_language=True,
 )

@@ -1,0 +1,312 @@
+"""Public and partner API for the hotline (``/api/v1/``): same rules as the web form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+
+from sigurnet.core import ratelimit
+from sigurnet.core.crypto import blind_index
+from sigurnet.hotline import services
+from sigurnet.hotline.forms import ReplyForm, ReportForm
+from sigurnet.hotline.models import Message, PartnerToken, Report
+
+router = Router(tags=["reports"])
+
+# Form field -> the API's name for it, so that errors point at what the caller sent.
+API_FIELD_NAMES = {
+    "platform": "where.platform",
+    "account": "where.account",
+    "location_hint": "where.how_to_find",
+    "seen_on": "seen_at",
+    "contact_email": "contact.email",
+    "contact_phone": "contact.phone",
+    "contact_consent": "contact.consent",
+    "text": "text",
+    "__all__": "non_field_errors",
+}
+
+
+class Where(Schema):
+    platform: str = Field("", description="App, game or website, e.g. TikTok.", max_length=100)
+    account: str = Field("", description="Account or profile name, e.g. @name.")
+    how_to_find: str = Field("", description="How to find the content on the platform.")
+
+
+class Contact(Schema):
+    email: str = Field("", description="Kept only with consent.")
+    phone: str = ""
+    consent: bool = Field(False, description="The reporter may be contacted about the report.")
+
+
+class ReportIn(Schema):
+    category: str = Field(
+        ...,
+        description=(
+            "One of csam, grooming, sextortion, ncii, cyberbullying, hate_speech, "
+            "violent_content, phishing_fraud, impersonation, other."
+        ),
+    )
+    urls: list[str] = Field(default_factory=list, description="Where the content is.")
+    where: Where = Field(default_factory=lambda: Where.model_validate({}))
+    seen_at: str | None = Field(None, description="When it was seen (ISO 8601 date or time).")
+    description: str = ""
+    language: str = Field("", description="en, sr-latn, sr or bs.")
+    age_band: str = Field("", description="under_13, 13_17, 18_plus or empty.")
+    contact: Contact = Field(default_factory=lambda: Contact.model_validate({}))
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "category": "phishing_fraud",
+                    "urls": ["https://bank-login.example.com/verify"],
+                    "where": {"platform": "Viber", "account": "", "how_to_find": ""},
+                    "seen_at": "2026-11-20",
+                    "description": "A message says my account is blocked and asks for my PIN.",
+                    "language": "sr-latn",
+                    "age_band": "18_plus",
+                    "contact": {"email": "", "phone": "", "consent": False},
+                }
+            ]
+        }
+    }
+
+
+class ReportCreated(Schema):
+    reference: str = Field(..., examples=["SIG-2026-000123"])
+    receipt: str = Field(
+        ...,
+        description="Shown once; needed to follow the report.",
+        examples=["4921 0385 7712 6604"],
+    )
+    status: str = Field(..., examples=["received"])
+
+
+class ReceiptIn(Schema):
+    receipt: str = Field(..., examples=["4921 0385 7712 6604"])
+
+
+class MessageOut(Schema):
+    sender: str = Field(..., description="hotline or reporter", examples=["hotline"])
+    text: str
+    sent_at: datetime
+
+
+class ReportStatus(Schema):
+    reference: str
+    status: str = Field(..., examples=["needs_info"])
+    status_text: str = Field(..., examples=["We need more details"])
+    received_at: datetime
+    messages: list[MessageOut]
+
+
+class ReplyIn(Schema):
+    receipt: str = Field(..., examples=["4921 0385 7712 6604"])
+    text: str = ""
+    urls: list[str] = Field(default_factory=list)
+
+
+class ReplyCreated(Schema):
+    reference: str
+    status: str
+
+
+class Errors(Schema):
+    message: str = Field(..., examples=["Some of the report is missing or not right."])
+    errors: dict[str, list[str]] = Field(
+        default_factory=dict, examples=[{"category": ["Choose what you want to tell us about."]}]
+    )
+
+
+def error_response(
+    status: int,
+    message: str,
+    errors: dict[str, list[str]] | None = None,
+    retry_after: int | None = None,
+) -> HttpResponse:
+    response = JsonResponse({"message": message, "errors": errors or {}}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def form_errors(form: Any) -> dict[str, list[str]]:
+    return {
+        API_FIELD_NAMES.get(field, field): [str(message) for message in messages]
+        for field, messages in form.errors.items()
+    }
+
+
+def partner_for(request: HttpRequest) -> PartnerToken | HttpResponse | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error_response(401, _("Use an Authorization header of the form: Bearer TOKEN."))
+    partner = (
+        PartnerToken.objects.select_related("institution")
+        .filter(token_index=blind_index(token.strip(), "api-token"), revoked_at__isnull=True)
+        .first()
+    )
+    if partner is None:
+        return error_response(401, _("This API token is not valid or was revoked."))
+    return partner
+
+
+def _seen_on(value: str | None) -> str | date | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return value  # the form's date field explains what is wrong
+
+
+def _too_many(retry_after: int) -> HttpResponse:
+    return error_response(
+        429,
+        _("Too many reports in a short time. Please wait and send again."),
+        retry_after=retry_after,
+    )
+
+
+@router.post(
+    "/reports",
+    response={201: ReportCreated, 400: Errors, 401: Errors, 429: Errors},
+    summary="File a report",
+    description="Anyone may file a report; partners authenticate with a Bearer token.",
+)
+def create_report(request: HttpRequest, payload: ReportIn) -> Any:
+    partner = partner_for(request)
+    if isinstance(partner, HttpResponse):
+        return partner
+    if partner is not None:
+        verdict = ratelimit.hit(
+            "api-partner", str(partner.pk), ratelimit.Limit(partner.reports_per_minute, 60)
+        )
+    else:
+        verdict = ratelimit.hit(
+            "report",
+            ratelimit.client_key(request),
+            ratelimit.Limit(settings.SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE, 60),
+        )
+    if not verdict.allowed:
+        return _too_many(verdict.retry_after)
+    form = ReportForm(
+        {
+            "category": payload.category,
+            "urls": payload.urls,
+            "platform": payload.where.platform,
+            "account": payload.where.account,
+            "location_hint": payload.where.how_to_find,
+            "seen_on": _seen_on(payload.seen_at),
+            "description": payload.description,
+            "language": payload.language,
+            "age_band": payload.age_band,
+            "contact_email": payload.contact.email,
+            "contact_phone": payload.contact.phone,
+            "contact_consent": payload.contact.consent,
+        }
+    )
+    if not form.is_valid():
+        return error_response(
+            400, _("Some of the report is missing or not right."), form_errors(form)
+        )
+    if partner is None:
+        verdict = ratelimit.hit(
+            "report-global", "all", ratelimit.Limit(settings.SIGURNET_REPORTS_PER_MINUTE, 60)
+        )
+        if not verdict.allowed:
+            return _too_many(verdict.retry_after)
+    filed = services.file_report(
+        form.submission(language=get_language() or settings.LANGUAGE_CODE),
+        channel="partner" if partner else "api",
+        partner=partner.institution if partner else None,
+    )
+    return 201, {
+        "reference": filed.reference,
+        "receipt": services.format_receipt(filed.receipt),
+        "status": filed.report.status,
+    }
+
+
+def _receipt_limit() -> ratelimit.Limit:
+    return ratelimit.Limit(
+        settings.SIGURNET_RECEIPT_FAILURES_ALLOWED, settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60
+    )
+
+
+def report_for_receipt(request: HttpRequest, receipt: str) -> Report | HttpResponse:
+    """The report, or the error to answer: throttled after too many wrong receipts."""
+    key = ratelimit.client_key(request)
+    verdict = ratelimit.peek("receipt-failures", key, _receipt_limit())
+    if not verdict.allowed:
+        return error_response(
+            429,
+            _("Too many wrong codes. Please wait and try again."),
+            retry_after=verdict.retry_after,
+        )
+    report = services.report_by_receipt(receipt)
+    if report is None:
+        ratelimit.hit("receipt-failures", key, _receipt_limit())
+        return error_response(
+            404,
+            _("We could not find a report with this code."),
+            {"receipt": [_("Check the 16 digits and try again.")]},
+        )
+    ratelimit.reset("receipt-failures", key, _receipt_limit())
+    return report
+
+
+@router.post(
+    "/reports/status",
+    response={200: ReportStatus, 400: Errors, 404: Errors, 429: Errors},
+    summary="Follow a report with its receipt",
+)
+def report_status(request: HttpRequest, payload: ReceiptIn) -> Any:
+    report = report_for_receipt(request, payload.receipt)
+    if isinstance(report, HttpResponse):
+        return report
+    return {
+        "reference": report.reference,
+        "status": report.status,
+        "status_text": report.get_status_display(),
+        "received_at": report.received_at,
+        "messages": [
+            {
+                "sender": "hotline"
+                if m.direction == Message.Direction.FROM_HOTLINE
+                else "reporter",
+                "text": m.body,
+                "sent_at": m.created_at,
+            }
+            for m in report.messages.all()
+        ],
+    }
+
+
+@router.post(
+    "/reports/messages",
+    response={201: ReplyCreated, 400: Errors, 404: Errors, 429: Errors},
+    summary="Answer the hotline or add details, with the receipt",
+)
+def report_reply(request: HttpRequest, payload: ReplyIn) -> Any:
+    report = report_for_receipt(request, payload.receipt)
+    if isinstance(report, HttpResponse):
+        return report
+    form = ReplyForm({"text": payload.text, "urls": payload.urls})
+    if not form.is_valid():
+        return error_response(400, _("The message is empty or not right."), form_errors(form))
+    services.add_reporter_message(
+        report, text=form.cleaned_data["text"], urls=form.cleaned_data["urls"]
+    )
+    report.refresh_from_db(fields=["status"])
+    return 201, {"reference": report.reference, "status": report.status}

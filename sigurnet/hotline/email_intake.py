@@ -1,0 +1,829 @@
+"""E-mail intake: messages in a Maildir or an IMAP(S) mailbox become hotline reports.
+
+``python -m sigurnet ingest_email`` calls :func:`ingest_maildir` or :func:`ingest_imap`; both
+hand each message's bytes to :func:`ingest_message`, which
+
+* skips a message that was handled before (``IngestedEmail``, keyed by :func:`message_key`);
+* holds it for a person (``HeldEmail``, raw bytes base64-encoded, then encrypted by the field)
+  when it is no e-mail at all, an automatic reply or bounce, empty, or when filing it fails;
+* otherwise files a report (channel "email", category "other") with the text, the web
+  addresses found in it and its attachments as evidence, and after the commit queues an
+  acknowledgement to the sender (``tasks.send_email_acknowledgement``).
+
+One message's failure never stops the others. Reasons stored in ``HeldEmail.reason`` (a plain,
+unencrypted column) never contain anything taken from the message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import imaplib
+import logging
+import os
+import re
+import ssl
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from functools import cache, partial
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from publicsuffixlist import PublicSuffixList
+
+from sigurnet.core.crypto import blind_index
+from sigurnet.hotline import evidence
+from sigurnet.hotline.canonical import InvalidURL, canonicalize
+from sigurnet.hotline.models import Category, Channel, Evidence, HeldEmail, IngestedEmail
+from sigurnet.hotline.services import ReportSubmission, file_report
+
+log = logging.getLogger(__name__)
+
+MAX_URLS = 20
+MAX_DESCRIPTION = 5000
+MAX_ATTACHMENTS = 10
+MAX_FORWARD_DEPTH = 3
+# Text without a declared charset that is not UTF-8: the usual legacy encoding of the region.
+FALLBACK_CHARSET = "windows-1250"
+IMAP_TIMEOUT_SECONDS = 60
+
+FILED = "filed"
+HELD = "held"
+SKIPPED = "skipped"
+FAILED = "failed"  # not handled at all (the database is down): left in the mailbox
+
+# Parts that carry no content of their own (signatures, delivery reports).
+_IGNORED_TYPES = frozenset(
+    {
+        "application/pgp-signature",
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+        "message/delivery-status",
+        "message/disposition-notification",
+    }
+)
+_PRECEDENCE_AUTOMATIC = frozenset({"bulk", "junk", "auto_reply", "auto-reply"})
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"\s+")
+_TOKEN = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+_LINK_SCHEME = re.compile(r"(?i)h(?:tt|xx)ps?(?::|\[:\])//")
+# Candidates only; each one is validated (and un-defanged) by ``canonicalize``.
+_URL_CANDIDATE = re.compile(
+    r"""
+      (?: \b h(?:tt|xx)ps? (?: : | \[:\] ) //       # http://, hxxps://, https[:]//
+        | \b www (?: \. | \[\.\] ) (?=\w)           # www.example.com
+      ) [^\s<>"'`\u00ab\u00bb\u201c\u201d\u201e]+
+    | (?<![\w@.\-/\[])                              # evil[.]example[.]com/path
+      [\w\-]+ (?: \[\.\] [\w\-]+ )+ (?: [/?#:] [^\s<>"'`]* )?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_TRAILING = ".,;:!?'\"*_~\u2019\u201d\u00bb"
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+class IntakeError(Exception):
+    """The mailbox cannot be read at all (bad configuration, unreachable server)."""
+
+
+class NotAnEmail(ValueError):
+    """The bytes are no e-mail message."""
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str  # FILED, HELD, SKIPPED or FAILED
+    report_id: int | None = None
+    reason: str = ""
+
+
+@dataclass
+class Counts:
+    filed: int = 0
+    held: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.filed + self.held
+
+    def add(self, result: Result) -> None:
+        setattr(self, result.outcome, getattr(self, result.outcome) + 1)
+
+    def merge(self, other: Counts) -> None:
+        self.filed += other.filed
+        self.held += other.held
+        self.skipped += other.skipped
+        self.failed += other.failed
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ParsedEmail:
+    subject: str
+    sender: str  # a valid address, or ""
+    body: str  # the text, forwarded messages included
+    urls: list[str]  # as written (possibly defanged), validated, deduplicated, at most MAX_URLS
+    attachments: list[Attachment]
+    automatic: str  # why it is an automatic message, or ""
+    notes: list[str] = field(default_factory=list)
+
+
+# --- Identity ------------------------------------------------------------------------------
+
+
+def message_key(raw: bytes) -> str:
+    """The blind index that marks a message as handled.
+
+    ``blind_index(Message-ID, "email")`` (without any whitespace), or of the SHA-256 of the raw
+    bytes (hex) when there is no Message-ID.
+    """
+    message_id = ""
+    try:
+        headers = BytesHeaderParser().parsebytes(raw)
+        value = headers.get("Message-ID")
+        if value is not None:
+            message_id = clean_text("".join(str(value).split()))
+    except Exception:  # a header the parser chokes on: the bytes identify the message
+        message_id = ""
+    return blind_index(message_id or hashlib.sha256(raw).hexdigest(), "email")
+
+
+def held_raw_bytes(held: HeldEmail) -> bytes:
+    """The original message of a held e-mail (``HeldEmail.raw`` holds it base64-encoded)."""
+    return base64.b64decode(held.raw)
+
+
+# --- Parsing -------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """Unix line ends; no NUL or other control characters, no lone surrogates."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    if _SURROGATES.search(text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Bytes of a text part as text.
+
+    No charset (or ``us-ascii``, which mail programs often declare for 8-bit text): UTF-8 when
+    it decodes, else ``FALLBACK_CHARSET``. A known charset: decoded with ``errors="replace"``.
+    An unknown one: UTF-8 with ``errors="replace"``.
+    """
+    name = (charset or "").strip().strip('"').lower()
+    if name in {"", "us-ascii", "ascii", "unknown-8bit", "x-unknown"}:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode(FALLBACK_CHARSET, "replace")
+    try:
+        return data.decode(name, "replace")
+    except Exception:  # LookupError, or a codec that is no text encoding ("base64")
+        return data.decode("utf-8", "replace")
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header's decoded value on one line; raw 8-bit values are decoded like body text."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return ""
+    if _SURROGATES.search(raw):  # 8-bit bytes without RFC 2047 encoding
+        text = decode_text(raw.encode("utf-8", "surrogateescape"), None)
+    else:
+        try:
+            text = str(msg.get(name, ""))
+        except Exception:  # a header the policy cannot parse: its raw text will do
+            text = raw
+    return _SPACES.sub(" ", clean_text(text)).strip()
+
+
+def _sender(msg: Message) -> str:
+    try:
+        addresses = getattr(msg["From"], "addresses", ())
+        for address in addresses:
+            addr = clean_text(address.addr_spec)
+            try:
+                validate_email(addr)
+            except ValidationError:
+                continue
+            return addr
+    except Exception:  # a From header too broken to parse: no contact address
+        log.info("Unreadable From header in an incoming e-mail")
+    return ""
+
+
+def automatic_reason(msg: Message) -> str:
+    """Why the message is an automatic one (auto-reply, bounce, bulk, our own); "" if not."""
+    auto = header_text(msg, "Auto-Submitted").split(";")[0].strip().lower()
+    if auto and auto != "no":
+        token = auto if _TOKEN.fullmatch(auto) else "?"
+        return f"automatic message (Auto-Submitted: {token})"
+    precedence = header_text(msg, "Precedence").lower()
+    if precedence in _PRECEDENCE_AUTOMATIC:
+        return f"automatic message (Precedence: {precedence})"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if _raw_header(msg, name) is not None:
+            return f"automatic reply ({name})"
+    if header_text(msg, "Return-Path") == "<>":
+        return "bounce (empty Return-Path)"
+    sender = _sender(msg).lower()
+    local = sender.partition("@")[0]
+    if local in {"mailer-daemon", "mailer_daemon"} or "mailer-daemon" in header_text(
+        msg, "From"
+    ).lower().replace("_", "-"):
+        return "bounce (from MAILER-DAEMON)"
+    if msg.get_content_type() == "multipart/report":
+        return "delivery or read report (multipart/report)"
+    if sender and sender in _own_addresses():
+        return "sent from this platform's own address (mail loop)"
+    return ""
+
+
+def _own_addresses() -> set[str]:
+    own = {settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL}
+    try:
+        from sigurnet.core.selectors import get_profile
+
+        own.add(get_profile().hotline_email)
+    except Exception:  # no profile yet: the settings' addresses are enough
+        log.debug("No deployment profile for the loop check")
+    found = set()
+    for text in own:
+        match = re.search(r"[^\s<>]+@[^\s<>]+", text or "")
+        if match:
+            found.add(match.group().lower())
+    return found
+
+
+class _HTMLText(HTMLParser):
+    """HTML to plain text: paragraphs on their own lines, links shown as ``text <href>``."""
+
+    BLOCKS = frozenset(
+        {
+            "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+            "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+            "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+            "tr", "ul",
+        }
+    )  # fmt: skip
+    SKIP = frozenset({"script", "style", "title", "template", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.links: list[str] = []
+        self._anchors: list[tuple[str, int]] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skipping += 1
+            return
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("- ")
+        elif tag in {"td", "th"}:
+            self.parts.append(" ")
+        if tag in {"a", "area"}:
+            href = (dict(attrs).get("href") or "").strip()
+            if not _LINK_SCHEME.match(href):
+                href = ""
+            if href:
+                self.links.append(href)
+            if tag == "a":
+                self._anchors.append((href, len(self.parts)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag == "a":
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skipping = max(0, self._skipping - 1)
+            return
+        if tag == "a" and self._anchors:
+            href, start = self._anchors.pop()
+            shown = "".join(self.parts[start:])
+            if href and href not in shown:
+                self.parts.append(f" <{href}>")
+        if tag in self.BLOCKS and tag != "li":  # items follow each other without a gap
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(_SPACES.sub(" ", data))
+
+
+def html_to_text(html: str) -> tuple[str, list[str]]:
+    """The text of an HTML document, and the http(s) addresses of its links (in order)."""
+    parser = _HTMLText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # html.parser is lenient; this is for the truly unexpected
+        log.info("HTML part could not be read completely")
+    lines = (line.strip() for line in "".join(parser.parts).split("\n"))
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return text, parser.links
+
+
+def _trim_candidate(text: str) -> str:
+    while text:
+        last = text[-1]
+        if last in _TRAILING or (last in _PAIRS and text.count(last) > text.count(_PAIRS[last])):
+            text = text[:-1]
+        else:
+            break
+    return text
+
+
+def url_candidates(text: str) -> list[str]:
+    """Things in the text that look like web addresses (validated later)."""
+    return [_trim_candidate(m.group()) for m in _URL_CANDIDATE.finditer(text)]
+
+
+@cache
+def _suffix_list() -> PublicSuffixList:
+    return PublicSuffixList()  # the copy shipped with the package; never downloaded
+
+
+def _known_suffix(host: str) -> bool:
+    """Whether the host ends in a real public suffix (written without a scheme, it must)."""
+    return _suffix_list().publicsuffix(host, accept_unknown=False) is not None
+
+
+def select_urls(candidates: Iterable[str]) -> tuple[list[str], int]:
+    """Valid, distinct (by canonical form) addresses, at most MAX_URLS; and how many more.
+
+    An address written without a scheme (``www.example.com``, ``evil[.]example[.]com``)
+    counts only when its host ends in a known public suffix.
+    """
+    seen: set[str] = set()
+    chosen: list[str] = []
+    extra = 0
+    for candidate in candidates:
+        try:
+            parsed = canonicalize(candidate)
+        except InvalidURL:
+            continue
+        if not _LINK_SCHEME.match(candidate) and not _known_suffix(parsed.host):
+            continue  # "report[.]pdf" is a file name, not a site
+        canonical = parsed.url
+        if canonical in seen:
+            continue
+        seen.add(canonical)
+        if len(chosen) < MAX_URLS:
+            chosen.append(candidate)
+        else:
+            extra += 1
+    return chosen, extra
+
+
+def _leaves(part: Message) -> Iterator[Message]:
+    """Non-multipart parts in order; a forwarded message (message/rfc822) is one leaf."""
+    if part.get_content_type() == "message/rfc822":
+        yield part
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    yield from _leaves(sub)
+        return
+    yield part
+
+
+def _payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message, index: int) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        name = ""
+    name = clean_text(str(name)).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:200] or f"attachment-{index}"
+
+
+@dataclass
+class _Collected:
+    links: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def _read_body(msg: Message, depth: int, collected: _Collected) -> str:
+    plain: list[str] = []
+    html: list[str] = []
+    forwarded: list[str] = []
+    for part in _leaves(msg):
+        ctype = part.get_content_type()
+        if ctype in _IGNORED_TYPES:
+            continue
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if not isinstance(inner, Message):
+                continue
+            if depth >= MAX_FORWARD_DEPTH:
+                forwarded.append("[forwarded message nested too deeply: not read]")
+                continue
+            heading = ["---------- Forwarded message ----------"]
+            for name in ("From", "Date", "Subject", "To"):
+                value = header_text(inner, name)
+                if value:
+                    heading.append(f"{name}: {value}")
+            text = _read_body(inner, depth + 1, collected)
+            forwarded.append("\n".join(heading) + "\n\n" + text)
+            continue
+        inline = part.get_content_disposition() != "attachment"
+        if ctype == "text/plain" and inline:
+            plain.append(clean_text(decode_text(_payload(part), part.get_content_charset())))
+        elif ctype == "text/html" and inline:
+            text, links = html_to_text(decode_text(_payload(part), part.get_content_charset()))
+            html.append(clean_text(text))
+            collected.links.extend(clean_text(link) for link in links)
+        else:
+            data = _payload(part)
+            if part.get_content_maintype() == "text":
+                # Evidence text files are stored as UTF-8.
+                charset = part.get_content_charset()
+                if charset:
+                    try:
+                        data = data.decode(charset).encode("utf-8")
+                    except Exception:  # kept as it came; evidence.inspect decides
+                        log.debug("Text attachment not in its declared charset")
+            collected.attachments.append(
+                Attachment(
+                    filename=_filename(part, len(collected.attachments) + 1),
+                    content_type=ctype,
+                    data=data,
+                )
+            )
+    texts = [t.strip() for t in (plain or html) if t.strip()]
+    texts += [t.strip() for t in forwarded]
+    return _BLANK_LINES.sub("\n\n", "\n\n".join(texts))
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Read one message; raise NotAnEmail when the bytes are no e-mail message."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    if not msg.keys():
+        raise NotAnEmail("not an e-mail message (no header fields)")
+    collected = _Collected()
+    subject = header_text(msg, "Subject")[:300]
+    body = _read_body(msg, 0, collected)
+    candidates = url_candidates(subject) + url_candidates(body) + collected.links
+    urls, extra = select_urls(candidates)
+    notes = []
+    if extra:
+        notes.append(
+            f"[{extra} more web address(es) in the message: only the first {MAX_URLS} "
+            "are linked to the report]"
+        )
+    return ParsedEmail(
+        subject=subject,
+        sender=_sender(msg),
+        body=body,
+        urls=urls,
+        attachments=collected.attachments,
+        automatic=automatic_reason(msg),
+        notes=notes,
+    )
+
+
+def build_description(subject: str, body: str, notes: list[str]) -> str:
+    """Subject, body and notes, at most MAX_DESCRIPTION characters; the notes always fit."""
+    tail = "\n\n" + "\n".join(notes) if notes else ""
+    head = subject + "\n\n" if subject and body else subject
+    budget = MAX_DESCRIPTION - len(head) - len(tail)
+    if len(body) > budget:
+        body = body[: max(0, budget - 1)].rstrip() + "\u2026"
+    return (head + body + tail)[:MAX_DESCRIPTION].strip()
+
+
+# --- Filing --------------------------------------------------------------------------------
+
+
+def _store_attachments(
+    attachments: list[Attachment], stored: list[str]
+) -> tuple[list[int], list[str]]:
+    """Evidence rows for the acceptable attachments; notes for the others."""
+    ids: list[int] = []
+    notes: list[str] = []
+    for index, attachment in enumerate(attachments):
+        name = attachment.filename
+        if index >= MAX_ATTACHMENTS:
+            notes.append(f"[attachment not kept: {name}: more than {MAX_ATTACHMENTS} attachments]")
+            continue
+        try:
+            clean = evidence.inspect(attachment.data)
+        except evidence.EvidenceRejected as exc:
+            notes.append(f"[attachment not kept: {name}: {exc}]")
+            continue
+        storage_name = evidence.write_encrypted(clean)
+        stored.append(storage_name)
+        row = Evidence.objects.create(
+            storage_name=storage_name,
+            original_name=name,
+            content_type=clean.content_type,
+            size=len(clean.content),
+        )
+        ids.append(row.pk)
+    return ids, notes
+
+
+def _remove_files(storage_names: list[str]) -> None:
+    for name in storage_names:
+        try:
+            (evidence.evidence_root() / name).unlink(missing_ok=True)
+        except OSError:
+            log.warning("Could not remove the orphaned evidence file %s", name)
+
+
+def _already_ingested(key: str) -> bool:
+    return IngestedEmail.objects.filter(message_id_index=key).exists()
+
+
+def _hold(raw: bytes, key: str, source: str, reason: str) -> Result:
+    try:
+        with transaction.atomic():
+            HeldEmail.objects.create(
+                source=source[:200],
+                message_id_index=key,
+                raw=base64.b64encode(raw).decode("ascii"),
+                reason=reason[:300],
+            )
+            IngestedEmail.objects.create(message_id_index=key, report=None)
+    except IntegrityError:
+        if _already_ingested(key):  # a parallel run handled it a moment ago
+            return Result(SKIPPED)
+        raise
+    log.info("Held an incoming e-mail from %s: %s", source, reason)
+    return Result(HELD, reason=reason)
+
+
+def _queue_acknowledgement(report_id: int) -> None:
+    from sigurnet.hotline.tasks import send_email_acknowledgement
+
+    try:
+        send_email_acknowledgement.delay(report_id)
+    except Exception:  # broker down or mail refused: the report itself is safe
+        log.exception("Could not send the acknowledgement for report %s", report_id)
+
+
+def ingest_message(raw: bytes, *, source: str) -> Result:
+    """File one message as a report, or hold it; SKIPPED if it was handled before."""
+    key = message_key(raw)
+    if _already_ingested(key):
+        return Result(SKIPPED)
+    try:
+        parsed = parse_email(raw)
+    except NotAnEmail as exc:
+        return _hold(raw, key, source, str(exc))
+    except Exception as exc:
+        log.warning("Could not parse an incoming e-mail from %s", source, exc_info=True)
+        return _hold(raw, key, source, f"could not be parsed ({type(exc).__name__})")
+    if parsed.automatic:
+        return _hold(raw, key, source, parsed.automatic)
+    if not parsed.body.strip() and not parsed.urls and not parsed.attachments:
+        return _hold(raw, key, source, "empty: no text, web address or attachment")
+
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            evidence_ids, notes = _store_attachments(parsed.attachments, stored)
+            submission = ReportSubmission(
+                category=Category.OTHER,
+                language=settings.LANGUAGE_CODE,
+                urls=parsed.urls,
+                description=build_description(parsed.subject, parsed.body, notes + parsed.notes),
+                contact_email=parsed.sender,
+                contact_consent=bool(parsed.sender),
+                evidence_ids=evidence_ids,
+            )
+            filed = file_report(submission, channel=Channel.EMAIL)
+            IngestedEmail.objects.create(message_id_index=key, report=filed.report)
+            if parsed.sender:
+                transaction.on_commit(partial(_queue_acknowledgement, filed.report.pk))
+    except Exception as exc:
+        _remove_files(stored)
+        if _already_ingested(key):
+            return Result(SKIPPED)
+        log.exception("Could not file an incoming e-mail from %s", source)
+        return _hold(raw, key, source, f"could not be filed ({type(exc).__name__})")
+    log.info("Filed %s from an e-mail (%s)", filed.reference, source)
+    return Result(FILED, report_id=filed.report.pk)
+
+
+def _ingest_safely(raw: bytes, *, source: str) -> Result:
+    try:
+        return ingest_message(raw, source=source)
+    except Exception:  # even holding failed (database down): leave it for the next run
+        log.exception("Could not handle an incoming e-mail from %s", source)
+        return Result(FAILED)
+
+
+# --- Maildir -------------------------------------------------------------------------------
+
+
+def _seen_name(name: str) -> str:
+    """The Maildir file name with the "seen" flag: ``unique:2,<flags>`` with S among them."""
+    base, _sep, info = name.partition(":")
+    flags = info[2:] if info.startswith("2,") else ""
+    return f"{base}:2,{''.join(sorted(set(flags) | {'S'}))}"
+
+
+def _mark_seen(root: Path, folder: str, name: str) -> None:
+    target = root / "cur" / _seen_name(name)
+    source = root / folder / name
+    if source == target:
+        return
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:  # another reader moved it meanwhile
+        pass
+    except OSError:
+        log.warning("Could not move %s to cur/", source)
+
+
+def ingest_maildir(path: str | os.PathLike[str], *, limit: int | None = None) -> Counts:
+    """Read new/ and cur/; handled messages end up in cur/ with the S (seen) flag."""
+    root = Path(path)
+    if not (root / "new").is_dir() or not (root / "cur").is_dir():
+        raise IntakeError(f"{root} is not a Maildir (it needs new/ and cur/ folders)")
+    entries = []
+    for folder in ("new", "cur"):  # listed first: messages moved to cur/ are not read twice
+        names = sorted(
+            entry.name
+            for entry in os.scandir(root / folder)
+            if not entry.name.startswith(".") and entry.is_file()
+        )
+        entries += [(folder, name) for name in names]
+    counts = Counts()
+    for folder, name in entries:
+        if limit is not None and counts.handled >= limit:
+            break
+        try:
+            raw = (root / folder / name).read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            log.exception("Could not read %s/%s", folder, name)
+            counts.failed += 1
+            continue
+        result = _ingest_safely(raw, source=f"maildir:{root}/{folder}/{name}")
+        counts.add(result)
+        if result.outcome != FAILED:
+            _mark_seen(root, folder, name)
+    return counts
+
+
+# --- IMAP ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImapSource:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    mailbox: str = "INBOX"
+    security: str = "ssl"  # "ssl" (imaps://), "starttls" (imap://...?starttls=yes) or "none"
+
+    @property
+    def label(self) -> str:
+        return f"imap:{self.user}@{self.host}:{self.port}/{self.mailbox}"
+
+
+def parse_imap_url(url: str) -> ImapSource:
+    """``imaps://user:password@host:993/INBOX`` or ``imap://...:143/INBOX[?starttls=yes]``.
+
+    User name, password and mailbox are percent-decoded. Error messages never show the URL.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in {"imap", "imaps"}:
+        raise IntakeError("The IMAP URL must start with imaps:// or imap://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise IntakeError("The IMAP URL has an invalid port") from None
+    if not parts.hostname:
+        raise IntakeError("The IMAP URL has no host")
+    user = unquote(parts.username or "")
+    if not user:
+        raise IntakeError("The IMAP URL has no user name")
+    starttls = parse_qs(parts.query).get("starttls", [""])[-1].lower()
+    if scheme == "imaps":
+        security = "ssl"
+    elif starttls in {"1", "yes", "true", "required"}:
+        security = "starttls"
+    else:
+        security = "none"
+    return ImapSource(
+        host=parts.hostname,
+        port=port or (993 if scheme == "imaps" else 143),
+        user=user,
+        password=unquote(parts.password or ""),
+        mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
+        security=security,
+    )
+
+
+def _quoted(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _fetched_bytes(data: list[Any]) -> bytes | None:
+    for item in data or []:
+        if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[1], bytes):
+            return item[1]
+    return None
+
+
+def _connect(source: ImapSource, context: ssl.SSLContext) -> imaplib.IMAP4:
+    if source.security == "ssl":
+        return imaplib.IMAP4_SSL(
+            source.host, source.port, ssl_context=context, timeout=IMAP_TIMEOUT_SECONDS
+        )
+    conn = imaplib.IMAP4(source.host, source.port, timeout=IMAP_TIMEOUT_SECONDS)
+    if source.security == "starttls":
+        conn.starttls(ssl_context=context)
+    elif source.host not in {"localhost", "127.0.0.1", "::1"}:
+        log.warning("Reading %s without TLS: add ?starttls=yes or use imaps://", source.label)
+    return conn
+
+
+def ingest_imap(url: str, *, cafile: str | None = None, limit: int | None = None) -> Counts:
+    """Read the UNSEEN messages (without marking them); mark each \\Seen once handled."""
+    source = parse_imap_url(url)
+    context = ssl.create_default_context(cafile=cafile or None)
+    try:
+        conn = _connect(source, context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise IntakeError(f"Cannot connect to {source.label}: {type(exc).__name__}") from exc
+    counts = Counts()
+    try:
+        try:
+            conn.login(source.user, source.password)
+        except imaplib.IMAP4.error as exc:
+            raise IntakeError(f"IMAP login to {source.label} failed") from exc
+        status, _data = conn.select(_quoted(source.mailbox))
+        if status != "OK":
+            raise IntakeError(f"Cannot open the mailbox {source.label}")
+        status, data = conn.uid("SEARCH", "UNSEEN")
+        uids = data[0].split() if status == "OK" and data and data[0] else []
+        for uid in uids:
+            if limit is not None and counts.handled >= limit:
+                break
+            status, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = _fetched_bytes(data) if status == "OK" else None
+            if raw is None:
+                log.warning("Could not fetch UID %s from %s", uid, source.label)
+                counts.failed += 1
+                continue
+            result = _ingest_safely(raw, source=f"{source.label} UID {uid.decode()}")
+            counts.add(result)
+            if result.outcome != FAILED:  # the report or the held copy is committed by now
+                conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+        conn.close()
+    finally:
+        try:
+            conn.logout()
+        except Exception:
+            log.debug("IMAP logout failed", exc_info=True)
+    return counts

@@ -1,0 +1,237 @@
+"""Hotline data: reports, the content they point to, evidence and messages with the reporter.
+
+Everything a reporter typed (description, URLs, account names, contact details, messages) is
+encrypted at rest. Look-ups go through blind indexes: ``ContentItem.url_index`` for duplicate
+URLs, ``Report.receipt_index`` for the anonymous follow-up.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.core.fields import EncryptedCharField, EncryptedTextField
+from sigurnet.core.models import Institution
+
+
+class Category(models.TextChoices):
+    CSAM = "csam", _("Sexual abuse of a child (pictures or videos)")
+    GROOMING = "grooming", _("An adult trying to get close to a child sexually")
+    SEXTORTION = "sextortion", _("Threats to share sexual pictures")
+    NCII = "ncii", _("Intimate pictures shared without permission")
+    CYBERBULLYING = "cyberbullying", _("Bullying online")
+    HATE_SPEECH = "hate_speech", _("Hate speech")
+    VIOLENT_CONTENT = "violent_content", _("Violent or shocking content")
+    PHISHING_FRAUD = "phishing_fraud", _("Phishing or fraud")
+    IMPERSONATION = "impersonation", _("Fake or stolen account")
+    OTHER = "other", _("Something else")
+
+
+# Reports that wake the on-duty analysts at once.
+URGENT_CATEGORIES = frozenset(
+    {Category.CSAM, Category.GROOMING, Category.SEXTORTION, Category.NCII}
+)
+# No evidence upload for these: possessing or sending the material is itself a crime.
+NO_UPLOAD_CATEGORIES = frozenset({Category.CSAM})
+# Where the confirmation points to the helpline and the platform's own reporting as well.
+SUPPORT_CATEGORIES = frozenset({Category.CYBERBULLYING, Category.NCII, Category.SEXTORTION})
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone")
+    PARTNER = "partner", _("Partner")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_ASSESSMENT = "in_assessment", _("Being checked")
+    NEEDS_INFO = "needs_info", _("We need more details")
+    ASSESSED = "assessed", _("Checked")
+    FORWARDED = "forwarded", _("Sent on to the people who can act")
+    CLOSED = "closed", _("Closed")
+    DUPLICATE = "duplicate", _("Already reported")
+    INCOMPLETE = "incomplete", _("Closed: not enough details")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_13 = "under_13", _("12 or younger")
+    TEEN = "13_17", _("13 to 17")
+    ADULT = "18_plus", _("18 or older")
+    UNSAID = "", _("I'd rather not say")
+
+
+class ContentItem(models.Model):
+    """One piece of online content (a canonical URL, or an account on a platform).
+
+    Many reports can point to one item: it is found by the blind index of its canonical form.
+    """
+
+    class Kind(models.TextChoices):
+        URL = "url", _("Web address")
+        ACCOUNT = "account", _("Account on a platform")
+
+    class State(models.TextChoices):
+        UNKNOWN = "unknown", _("Not checked yet")
+        ONLINE = "online", _("Online")
+        REMOVED = "removed", _("Removed")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.URL)
+    url_index = models.CharField(max_length=64, unique=True)
+    canonical = EncryptedTextField()
+    domain_index = models.CharField(max_length=64, blank=True, db_index=True)
+    registrable_domain = EncryptedCharField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)
+    first_reported_at = models.DateTimeField(auto_now_add=True)
+    last_reported_at = models.DateTimeField(auto_now_add=True)
+    report_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("content item")
+        verbose_name_plural = _("content items")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Report(models.Model):
+    """One submission to the hotline, from any channel."""
+
+    reference = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    receipt_index = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    language = models.CharField(max_length=10)
+    category = models.CharField(max_length=32, choices=Category.choices, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    platform = models.CharField(max_length=100, blank=True)
+    account = EncryptedCharField(blank=True)
+    location_hint = EncryptedTextField(blank=True)
+    description = EncryptedTextField(blank=True)
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices, blank=True)
+    contact_email = EncryptedCharField(blank=True)
+    contact_phone = EncryptedCharField(blank=True)
+    contact_consent = models.BooleanField(default=False)
+    partner = models.ForeignKey(
+        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    urgent_notified_at = models.DateTimeField(null=True, blank=True)
+    content_items = models.ManyToManyField(
+        ContentItem, through="ReportedURL", related_name="reports"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    def __str__(self) -> str:
+        return self.reference or f"report #{self.pk}"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.category in URGENT_CATEGORIES
+
+
+class ReportedURL(models.Model):
+    """A URL as the reporter gave it, linked to its canonical content item."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="reported_urls")
+    content_item = models.ForeignKey(
+        ContentItem, on_delete=models.PROTECT, related_name="reported_urls"
+    )
+    submitted = EncryptedTextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["report", "position"]
+
+    def __str__(self) -> str:
+        return f"URL {self.position + 1} of report {self.report_id}"
+
+
+class Evidence(models.Model):
+    """A file the reporter attached; stored encrypted, outside the public media folder."""
+
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    storage_name = models.CharField(max_length=100, unique=True)
+    original_name = EncryptedCharField(blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return f"{self.content_type}, {self.size} bytes"
+
+
+class Message(models.Model):
+    """One message in the conversation between the hotline and a reporter."""
+
+    class Direction(models.TextChoices):
+        FROM_HOTLINE = "hotline", _("From the hotline")
+        FROM_REPORTER = "reporter", _("From the reporter")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    body = EncryptedTextField()
+    author_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PartnerToken(models.Model):
+    """An API token for a trusted flagger; only its keyed hash is stored."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    token_index = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    reports_per_minute = models.PositiveIntegerField(default=600)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.institution.name})"
+
+
+class HeldEmail(models.Model):
+    """An incoming e-mail that could not be turned into a report: kept for a person to read."""
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=200)
+    message_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    raw = EncryptedTextField()
+    reason = models.CharField(max_length=300)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Held e-mail {self.pk}: {self.reason}"
+
+
+class IngestedEmail(models.Model):
+    """Which incoming e-mails were already handled, so a re-run never files one twice."""
+
+    message_id_index = models.CharField(max_length=64, unique=True)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"E-mail ingested {self.ingested_at:%Y-%m-%d}"

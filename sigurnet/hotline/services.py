@@ -1,0 +1,213 @@
+"""Hotline writes: filing a report from any channel, and the conversation with its reporter."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sigurnet.core.crypto import blind_index
+from sigurnet.core.models import Institution
+from sigurnet.hotline.canonical import canonicalize
+from sigurnet.hotline.models import (
+    ContentItem,
+    Evidence,
+    Message,
+    Report,
+    ReportedURL,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+RECEIPT_DIGITS = 16
+
+
+@dataclass
+class ReportSubmission:
+    """A validated report, whatever channel it came from (see ``forms.ReportForm``)."""
+
+    category: str
+    language: str
+    urls: list[str] = field(default_factory=list)
+    platform: str = ""
+    account: str = ""
+    location_hint: str = ""
+    seen_at: datetime | None = None
+    description: str = ""
+    age_band: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    contact_consent: bool = False
+    evidence_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    report: Report
+    receipt: str  # shown to the reporter once; only its keyed hash is stored
+
+    @property
+    def reference(self) -> str:
+        return str(self.report.reference)
+
+
+def new_receipt() -> str:
+    return f"{secrets.randbelow(10**RECEIPT_DIGITS):0{RECEIPT_DIGITS}d}"
+
+
+def format_receipt(receipt: str) -> str:
+    """``1234567812345678`` -> ``1234 5678 1234 5678``: easier to copy by hand."""
+    return " ".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+
+
+def normalise_receipt(text: str) -> str:
+    """What a person typed, without spaces or dashes; '' if it cannot be a receipt."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits if len(digits) == RECEIPT_DIGITS else ""
+
+
+def receipt_index(receipt: str) -> str:
+    return blind_index(receipt, "receipt")
+
+
+def account_key(platform: str, account: str) -> str:
+    return f"account:{platform.strip().lower()}:{account.strip().lower().lstrip('@')}"
+
+
+def _content_item(kind: str, canonical: str, domain: str) -> ContentItem:
+    """The item for this canonical form: found by its blind index, created when new."""
+    index = blind_index(canonical, "url")
+    now = timezone.now()
+    item = ContentItem.objects.filter(url_index=index).first()
+    if item is None:
+        try:
+            with transaction.atomic():
+                item = ContentItem.objects.create(
+                    kind=kind,
+                    url_index=index,
+                    canonical=canonical,
+                    domain_index=blind_index(domain, "domain") if domain else "",
+                    registrable_domain=domain,
+                )
+        except IntegrityError:  # another request created it a moment ago
+            item = ContentItem.objects.get(url_index=index)
+    ContentItem.objects.filter(pk=item.pk).update(
+        report_count=F("report_count") + 1, last_reported_at=now
+    )
+    return item
+
+
+@transaction.atomic
+def file_report(
+    submission: ReportSubmission, *, channel: str, partner: Institution | None = None
+) -> FiledReport:
+    """Store a report and link it to its content items; return it with its receipt.
+
+    Once this returns, the report is committed (or the caller's transaction will commit it):
+    the reference may be shown. Contact details are kept only with consent. Urgent categories
+    notify the on-duty analysts after the commit, through Celery; a failure there never
+    loses the report (a periodic task sends what was missed).
+    """
+    receipt = new_receipt()
+    consent = submission.contact_consent and bool(
+        submission.contact_email or submission.contact_phone
+    )
+    report = Report.objects.create(
+        receipt_index=receipt_index(receipt),
+        channel=channel,
+        language=submission.language,
+        category=submission.category,
+        seen_at=submission.seen_at,
+        platform=submission.platform[:100],
+        account=submission.account,
+        location_hint=submission.location_hint,
+        description=submission.description,
+        age_band=submission.age_band,
+        contact_email=submission.contact_email if consent else "",
+        contact_phone=submission.contact_phone if consent else "",
+        contact_consent=consent,
+        partner=partner,
+    )
+    year = timezone.localtime(report.received_at).year
+    report.reference = f"SIG-{year}-{report.pk:06d}"
+    Report.objects.filter(pk=report.pk).update(reference=report.reference)
+
+    links = []
+    for position, url in enumerate(submission.urls):
+        canonical = canonicalize(url)
+        item = _content_item(ContentItem.Kind.URL, canonical.url, canonical.registrable_domain)
+        links.append(
+            ReportedURL(report=report, content_item=item, submitted=url, position=position)
+        )
+    if submission.platform and submission.account:
+        item = _content_item(
+            ContentItem.Kind.ACCOUNT, account_key(submission.platform, submission.account), ""
+        )
+        links.append(
+            ReportedURL(
+                report=report,
+                content_item=item,
+                submitted=f"{submission.platform}: {submission.account}",
+                position=len(links),
+            )
+        )
+    ReportedURL.objects.bulk_create(links)
+    if submission.evidence_ids:
+        Evidence.objects.filter(pk__in=submission.evidence_ids, report__isnull=True).update(
+            report=report
+        )
+    if report.is_urgent:
+        transaction.on_commit(lambda: _queue_urgent_notice(report.pk))
+    return FiledReport(report=report, receipt=receipt)
+
+
+def _queue_urgent_notice(report_id: int) -> None:
+    from sigurnet.hotline.tasks import notify_urgent_report
+
+    try:
+        notify_urgent_report.delay(report_id)
+    except Exception:  # broker down: the periodic sweep sends it later
+        log.exception("Could not queue the urgent notice for report %s", report_id)
+
+
+def report_by_receipt(receipt: str) -> Report | None:
+    """The report a receipt belongs to, or None. The receipt itself is never stored."""
+    digits = normalise_receipt(receipt)
+    if not digits:
+        return None
+    return Report.objects.filter(receipt_index=receipt_index(digits)).first()
+
+
+@transaction.atomic
+def add_reporter_message(report: Report, *, text: str, urls: list[str]) -> Message:
+    """The reporter answers or adds details; new URLs join the report's content items."""
+    body = text.strip()
+    if urls:
+        body = (body + "\n\n" if body else "") + "\n".join(urls)
+    message = Message.objects.create(
+        report=report, direction=Message.Direction.FROM_REPORTER, body=body
+    )
+    start = report.reported_urls.count()
+    for offset, url in enumerate(urls):
+        canonical = canonicalize(url)
+        item = _content_item(ContentItem.Kind.URL, canonical.url, canonical.registrable_domain)
+        ReportedURL.objects.create(
+            report=report, content_item=item, submitted=url, position=start + offset
+        )
+    if report.status == Status.NEEDS_INFO:
+        Report.objects.filter(pk=report.pk).update(status=Status.IN_ASSESSMENT)
+        report.status = Status.IN_ASSESSMENT
+    return message
+
+
+def add_hotline_message(report: Report, *, text: str, author_id: int | None) -> Message:
+    """A message from the hotline that the reporter reads with their receipt."""
+    return Message.objects.create(
+        report=report, direction=Message.Direction.FROM_HOTLINE, body=text, author_id=author_id
+    )

@@ -1,0 +1,538 @@
+"""E-mail intake: real messages in a Maildir and on a real IMAP(S) server become reports.
+
+The samples in ``mail/Maildir`` are hand-written RFC 5322 messages: plain UTF-8, HTML only,
+windows-1250 and iso-8859-2, a PNG (and a refused ZIP) attachment, a forwarded message as an
+attachment and inline, defanged addresses, an auto-reply, a bounce, an empty message, bytes that
+are no message at all, and one in cur/ without a Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import imaplib
+import io
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+
+from sigurnet.core.crypto import blind_index
+from sigurnet.hotline import email_intake
+from sigurnet.hotline import evidence as evidence_files
+from sigurnet.hotline.email_intake import (
+    held_raw_bytes,
+    ingest_message,
+    parse_imap_url,
+)
+from sigurnet.hotline.models import Evidence, HeldEmail, IngestedEmail, Report
+from sigurnet.hotline.tasks import email_ack_cache_key, send_email_acknowledgement
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = Path(__file__).parent / "mail" / "Maildir"
+FILED_SAMPLES = 9
+HELD_SAMPLES = 4
+
+
+@pytest.fixture(autouse=True)
+def _evidence_root(settings, tmp_path):
+    settings.SIGURNET_EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def maildir(tmp_path) -> Path:
+    target = tmp_path / "Maildir"
+    shutil.copytree(SAMPLES, target)
+    (target / "tmp").mkdir(exist_ok=True)
+    return target
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("ingest_email", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def ingested(maildir, django_capture_on_commit_callbacks) -> str:
+    with django_capture_on_commit_callbacks(execute=True):
+        return run("--maildir", str(maildir))
+
+
+def sample(name: str) -> bytes:
+    found = list(SAMPLES.glob(f"*/*.{name}.eml"))
+    assert len(found) == 1, name
+    return found[0].read_bytes()
+
+
+def report_for(message_id: str) -> Report:
+    ingested = IngestedEmail.objects.get(message_id_index=blind_index(message_id, "email"))
+    assert ingested.report is not None
+    return ingested.report
+
+
+def canonical_urls(report: Report) -> list[str]:
+    return [link.content_item.canonical for link in report.reported_urls.all()]
+
+
+def submitted_urls(report: Report) -> list[str]:
+    return [link.submitted for link in report.reported_urls.all()]
+
+
+def test_every_sample_becomes_a_report_or_a_held_message(ingested):
+    assert ingested.strip() == (
+        f"Reports filed: {FILED_SAMPLES}. Held for a person: {HELD_SAMPLES}. "
+        "Skipped (already ingested): 0."
+    )
+    assert Report.objects.count() == FILED_SAMPLES
+    assert HeldEmail.objects.count() == HELD_SAMPLES
+    assert IngestedEmail.objects.count() == FILED_SAMPLES + HELD_SAMPLES
+    for report in Report.objects.all():
+        assert report.channel == "email"
+        assert report.category == "other"
+        assert report.language == "en"
+        assert report.reference.startswith("SIG-")
+        assert report.contact_consent and "@" in report.contact_email
+        assert "\x00" not in report.description and len(report.description) <= 5000
+
+
+def test_plain_text_message_with_two_urls(ingested):
+    report = report_for("<plain-two-urls.1@mail.example.org>")
+    assert report.contact_email == "marko.petrovic@example.org"
+    # The third address is the first one again (without the tracking parameter): one item.
+    assert canonical_urls(report) == [
+        "https://social.example.com/profile/lazni.profil",
+        "https://video.example.net/c/kanal-123",
+    ]
+    assert submitted_urls(report)[0].endswith("?utm_source=share")
+    assert report.description.startswith("Lažni profil koji uznemirava decu\n\nPoštovani,")
+    assert "Hvala,\nMarko" in report.description
+
+
+def test_html_only_message_is_read_as_text_with_its_links(ingested):
+    report = report_for("<html-only.2@example.com>")
+    assert canonical_urls(report) == [
+        "https://bank-login.example.org/signin?session=42",  # utm_source and fbclid dropped
+        "http://secure-bank.example.net/verify",
+    ]
+    text = report.description
+    assert text.startswith("Phishing page pretending to be a bank\n\nHello,")
+    assert "Thank you & regards,\nAna" in text
+    assert "click here <http://secure-bank.example.net/verify>" in text
+    for absent in ("<p>", "never shown", "ignored title", "color: red"):
+        assert absent not in text
+
+
+def test_windows_1250_and_iso_8859_2_text_is_decoded(ingested):
+    serbian = report_for("<cp1250.3@example.rs>")
+    assert serbian.description.startswith("Pretnje na društvenoj mreži\n\n")
+    assert "Čuvajte se: ćao, šta, žaba, Đorđe." in serbian.description
+    assert serbian.contact_email == "dragan.saric@example.rs"
+    assert canonical_urls(serbian) == ["https://social.example.com/dj.pretnje"]
+
+    bosnian = report_for("<iso-8859-2.4@example.ba>")
+    assert bosnian.description.startswith("Uvredljive slike u grupi čćšžđ\n\n")
+    assert "čačkalica, ćevapi, šuma, žuto, đak." in bosnian.description
+
+
+def test_picture_attachment_becomes_evidence_and_a_refused_one_is_noted(ingested):
+    report = report_for("<png-attachment.5@example.net>")
+    (picture,) = report.evidence.all()
+    assert picture.content_type == "image/png"
+    assert picture.original_name == "screenshot.png"
+    stored = evidence_files.read_decrypted(picture.storage_name)
+    assert stored.startswith(b"\x89PNG\r\n\x1a\n") and picture.size == len(stored)
+    assert "[attachment not kept: chat-export.zip: only pictures, PDF and text files]" in (
+        report.description
+    )
+    assert Evidence.objects.count() == 1
+
+
+def test_forwarded_messages_bring_their_text_and_urls(ingested):
+    attached = report_for("<forwarded-rfc822.6@example.org>")
+    assert canonical_urls(attached) == [
+        "https://account-verify.fake-support.example/confirm?id=991"
+    ]
+    assert "---------- Forwarded message ----------" in attached.description
+    assert "From: Support <support@fake-support.example>" in attached.description
+    assert "Dear customer, confirm your password" in attached.description
+    assert attached.contact_email == "nikola@example.org"  # the one who forwarded it
+
+    inline = report_for("<inline-forward.7@example.ba>")
+    assert canonical_urls(inline) == ["https://lucky-prize.example/claim/7781"]
+    assert "Čestitamo! Osvojili ste telefon." in inline.description
+
+
+def test_defanged_addresses_are_recognised(ingested):
+    report = report_for("<defanged.8@cert.example.rs>")
+    assert canonical_urls(report) == [
+        "https://evil-login.example.com/owa/auth.php",
+        "http://phish-drop.example.net/kit/index.html",
+    ]
+    # As the reporter wrote them; "report[.]pdf", "1[.]2", ftp and mailto are no web addresses.
+    assert submitted_urls(report) == [
+        "hxxps://evil-login[.]example[.]com/owa/auth.php",
+        "phish-drop[.]example[.]net/kit/index.html",
+    ]
+
+
+def test_message_without_message_id_in_cur_is_filed_once(ingested):
+    key = blind_index(hashlib.sha256(sample("no-message-id")).hexdigest(), "email")
+    report = IngestedEmail.objects.get(message_id_index=key).report
+    assert report is not None
+    assert canonical_urls(report) == ["https://videos.example.com/watch?v=abc123"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("auto-reply", "automatic message (Auto-Submitted: auto-replied)"),
+        ("bounce", "bounce (empty Return-Path)"),
+        ("empty", "empty: no text, web address or attachment"),
+        ("junk", "not an e-mail message (no header fields)"),
+    ],
+)
+def test_junk_and_automatic_messages_are_held_with_the_raw_message(ingested, name, reason):
+    raw = sample(name)
+    held = HeldEmail.objects.get(reason=reason)
+    assert held_raw_bytes(held) == raw  # kept byte for byte (base64, encrypted at rest)
+    assert held.message_id_index == email_intake.message_key(raw)
+    assert held.source.startswith("maildir:") and name in held.source
+    assert IngestedEmail.objects.get(message_id_index=held.message_id_index).report is None
+
+
+def test_second_run_files_nothing_and_messages_end_in_cur(ingested, maildir):
+    assert list((maildir / "new").iterdir()) == []
+    names = sorted(p.name for p in (maildir / "cur").iterdir())
+    assert len(names) == FILED_SAMPLES + HELD_SAMPLES
+    assert all(name.endswith(".eml:2,S") for name in names)
+
+    # The same messages delivered again (a second copy in new/) are recognised too.
+    for name in names[:3]:
+        shutil.copy(maildir / "cur" / name, maildir / "new" / name.partition(":")[0])
+    output = run("--maildir", str(maildir))
+    assert output.strip() == (
+        "Reports filed: 0. Held for a person: 0. "
+        f"Skipped (already ingested): {FILED_SAMPLES + HELD_SAMPLES + 3}."
+    )
+    assert Report.objects.count() == FILED_SAMPLES
+    assert HeldEmail.objects.count() == HELD_SAMPLES
+
+
+def test_acknowledgement_goes_to_each_sender_with_the_reference_only(ingested):
+    assert len(mail.outbox) == FILED_SAMPLES
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    for report in Report.objects.all():
+        message = by_recipient[report.contact_email]
+        assert report.reference in message.subject and report.reference in message.body
+        assert message.extra_headers["Auto-Submitted"] == "auto-replied"
+        # Nothing of what they wrote comes back.
+        for link in submitted_urls(report):
+            assert link not in message.body
+        assert report.description[:40] not in message.body
+    for silent in ("petar.ilic@example.com", "MAILER-DAEMON@mx.example.net", "nobody@example.org"):
+        assert silent not in by_recipient
+
+
+def test_a_redelivered_acknowledgement_task_sends_nothing_twice(ingested):
+    report = report_for("<plain-two-urls.1@mail.example.org>")
+    mail.outbox.clear()
+    assert send_email_acknowledgement(report.pk) is False  # sent during the ingest already
+    assert mail.outbox == []
+
+
+def test_acknowledgement_is_sent_in_the_report_language(ingested):
+    report = report_for("<cp1250.3@example.rs>")
+    Report.objects.filter(pk=report.pk).update(language="sr-latn")
+    cache.delete(email_ack_cache_key(report.pk))  # as if it had never been sent
+    mail.outbox.clear()
+    assert send_email_acknowledgement(report.pk) is True
+    (message,) = mail.outbox
+    assert message.to == ["dragan.saric@example.rs"] and report.reference in message.body
+
+
+def test_a_failure_to_file_holds_that_message_and_the_others_go_on(
+    maildir, monkeypatch, django_capture_on_commit_callbacks
+):
+    real_file_report = email_intake.file_report
+
+    def failing(submission, **kwargs):
+        if submission.description.startswith("Screenshot of threats"):
+            raise RuntimeError("database said no")
+        return real_file_report(submission, **kwargs)
+
+    monkeypatch.setattr(email_intake, "file_report", failing)
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--maildir", str(maildir))
+    assert f"Reports filed: {FILED_SAMPLES - 1}. Held for a person: {HELD_SAMPLES + 1}." in output
+    held = HeldEmail.objects.get(reason="could not be filed (RuntimeError)")
+    assert held_raw_bytes(held) == sample("png-attachment")
+    # The picture stored before the failure is gone again, row and file.
+    assert Evidence.objects.count() == 0
+    assert list((Path(evidence_files.evidence_root())).iterdir()) == []
+    assert len(mail.outbox) == FILED_SAMPLES - 1
+
+
+def test_limit_leaves_the_rest_for_the_next_run(maildir):
+    output = run("--maildir", str(maildir), "--limit", "2")
+    assert "Reports filed: 2. Held for a person: 0." in output
+    assert len(list((maildir / "new").iterdir())) == FILED_SAMPLES + HELD_SAMPLES - 3
+    output = run("--maildir", str(maildir))
+    assert f"Reports filed: {FILED_SAMPLES - 2}. Held for a person: {HELD_SAMPLES}." in output
+
+
+def test_maildir_from_settings(settings, maildir):
+    settings.SIGURNET_INTAKE_MAILDIR = str(maildir)
+    assert f"Reports filed: {FILED_SAMPLES}." in run()
+
+
+def test_no_mailbox_or_a_wrong_one_is_a_clear_error(settings, tmp_path):
+    settings.SIGURNET_INTAKE_MAILDIR = ""
+    settings.SIGURNET_INTAKE_IMAP_URL = ""
+    with pytest.raises(CommandError, match="SIGURNET_INTAKE_MAILDIR"):
+        run()
+    with pytest.raises(CommandError, match="not a Maildir"):
+        run("--maildir", str(tmp_path))
+
+
+def test_nul_unknown_charset_and_too_many_urls():
+    links = " ".join(f"https://site{n}.example.com/p" for n in range(25))
+    raw = (
+        "From: Reporter <reporter@example.org>\r\n"
+        "Subject: Many links\r\n"
+        "Message-ID: <many@example.org>\r\n"
+        "Content-Type: text/plain; charset=x-made-up\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "\r\n"
+        f"Bad=00bytes =FF here: {links}\r\n"
+    ).encode("ascii")
+    result = ingest_message(raw, source="test")
+    assert result.outcome == "filed"
+    report = Report.objects.get(pk=result.report_id)
+    assert report.reported_urls.count() == 20
+    assert "\x00" not in report.description
+    assert "Badbytes \ufffd here" in report.description
+    assert "[5 more web address(es) in the message: only the first 20" in report.description
+    assert ingest_message(raw, source="test").outcome == "skipped"
+
+
+def test_imap_url_is_parsed_and_the_password_never_shown():
+    source = parse_imap_url("imaps://hotline%40example.org:s%3Acret@mail.example.org/Reports")
+    assert (source.host, source.port, source.user, source.password, source.mailbox) == (
+        "mail.example.org",
+        993,
+        "hotline@example.org",
+        "s:cret",
+        "Reports",
+    )
+    assert source.security == "ssl" and "s:cret" not in repr(source)
+    plain = parse_imap_url("imap://u:p@localhost")
+    assert (plain.port, plain.mailbox, plain.security) == (143, "INBOX", "none")
+    assert parse_imap_url("imap://u:p@host:1143/INBOX?starttls=yes").security == "starttls"
+    with pytest.raises(email_intake.IntakeError, match="imaps://") as error:
+        parse_imap_url("pop3://u:secretpw@host")
+    assert "secretpw" not in str(error.value)
+
+
+# --- A real IMAP server ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dovecot:
+    imaps_port: int
+    imap_port: int
+    cafile: str
+    user: str = "intake"
+    password: str = "intake-test-password"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _dovecot_binary() -> str | None:
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    found = shutil.which("dovecot", path=path)
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    try:  # TOOLCHAIN.md: about 10 s; the package starts no daemon
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "dovecot-imapd"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return shutil.which("dovecot", path=path)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("SIGURNET_REQUIRE_MAILSERVER") == "1":
+        pytest.fail(f"SIGURNET_REQUIRE_MAILSERVER=1 but {reason}")
+    pytest.skip(f"{reason} (install it with: apt-get install -y dovecot-imapd)")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One Dovecot per test session, with its own configuration in a temporary folder."""
+    binary = _dovecot_binary()
+    if binary is None:
+        _unavailable("dovecot is not installed and could not be installed")
+    if os.geteuid() != 0:
+        _unavailable("dovecot for the tests is started as root (it switches to uid 65534)")
+    folder = Path(tempfile.mkdtemp(prefix="sigurnet-dovecot-"))
+    folder.chmod(0o755)  # the mail processes run as uid 65534 and must reach mail/
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+    request += ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+    request += ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+    subprocess.run(
+        request,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    server = Dovecot(imaps_port=_free_port(), imap_port=_free_port(), cafile=str(cert))
+    mail_dir = folder / "mail"
+    (mail_dir / server.user).mkdir(parents=True)
+    for path in (mail_dir, mail_dir / server.user):
+        os.chown(path, 65534, 65534)
+    (folder / "passwd").write_text(
+        f"{server.user}:{{PLAIN}}{server.password}:65534:65534::{mail_dir / server.user}::\n"
+    )
+    config = folder / "dovecot.conf"
+    config.write_text(
+        f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+info_log_path = {folder}/dovecot.log
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+service imap-login {{
+  inet_listener imap {{
+    port = {server.imap_port}
+  }}
+  inet_listener imaps {{
+    port = {server.imaps_port}
+    ssl = yes
+  }}
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {folder}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {folder}/passwd
+}}
+mail_location = maildir:{mail_dir}/%u
+"""
+    )
+    with open(folder / "stdout.log", "wb") as output:  # a file, not a pipe (TOOLCHAIN.md)
+        process = subprocess.Popen(
+            [binary, "-F", "-c", str(config)], stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", server.imaps_port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = (folder / "stdout.log").read_text(errors="replace")[-2000:]
+                    _unavailable(f"dovecot did not start: {log}")
+                time.sleep(0.02)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _imap(server: Dovecot) -> imaplib.IMAP4_SSL:
+    context = ssl.create_default_context(cafile=server.cafile)
+    conn = imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=context, timeout=10)
+    conn.login(server.user, server.password)
+    return conn
+
+
+def _flags(server: Dovecot, mailbox: str) -> list[bytes]:
+    conn = _imap(server)
+    try:
+        conn.select(mailbox, readonly=True)
+        _status, data = conn.fetch("1:*", "(FLAGS)")
+        return [item for item in data if isinstance(item, bytes)]
+    finally:
+        conn.logout()
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap+starttls"])
+def test_imap_mailbox_on_a_real_server(
+    dovecot, scheme, settings, django_capture_on_commit_callbacks
+):
+    mailbox = f"Intake-{scheme.replace('+', '-')}"
+    conn = _imap(dovecot)
+    try:
+        assert conn.create(mailbox)[0] == "OK"
+        for name in ("plain-two-urls", "auto-reply", "junk"):
+            raw = sample(name).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            assert conn.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)[0] == "OK"
+        # Read by a person already: not UNSEEN, so not taken.
+        seen = sample("inline-forward").replace(b"\n", b"\r\n")
+        assert conn.append(mailbox, "(\\Seen)", imaplib.Time2Internaldate(time.time()), seen)[0]
+    finally:
+        conn.logout()
+
+    settings.SIGURNET_INTAKE_IMAP_CAFILE = dovecot.cafile
+    if scheme == "imaps":
+        url = f"imaps://{dovecot.user}:{dovecot.password}@localhost:{dovecot.imaps_port}/{mailbox}"
+    else:
+        url = (
+            f"imap://{dovecot.user}:{dovecot.password}@localhost:{dovecot.imap_port}/{mailbox}"
+            "?starttls=yes"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--imap", url)
+    assert "Reports filed: 1. Held for a person: 2. Skipped (already ingested): 0." in output
+    report = report_for("<plain-two-urls.1@mail.example.org>")
+    assert canonical_urls(report)[1] == "https://video.example.net/c/kanal-123"
+    assert HeldEmail.objects.get(reason__startswith="not an e-mail").source.endswith("UID 3")
+    assert [m.to for m in mail.outbox] == [["marko.petrovic@example.org"]]
+    assert all(b"\\Seen" in flags for flags in _flags(dovecot, mailbox))
+
+    output = run("--imap", url)  # everything is \Seen now
+    assert "Reports filed: 0. Held for a person: 0. Skipped (already ingested): 0." in output
+    assert Report.objects.count() == 1
+
+
+def test_imap_with_an_untrusted_certificate_is_refused(dovecot, settings):
+    settings.SIGURNET_INTAKE_IMAP_CAFILE = ""  # the system's CAs do not know the test cert
+    url = f"imaps://{dovecot.user}:{dovecot.password}@localhost:{dovecot.imaps_port}/INBOX"
+    with pytest.raises(CommandError, match="Cannot connect") as error:
+        run("--imap", url)
+    assert dovecot.password not in str(error.value)
