@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -120,3 +120,27 @@ class StaffAccessMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse(name)}?{query}")
         return self.get_response(request)
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/, every error is JSON of the documented shape, even the framework's own
+    (wrong method, unknown path), so that integrations never have to parse HTML."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            replacement = JsonResponse(
+                {"message": response.reason_phrase, "errors": {}}, status=response.status_code
+            )
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response

@@ -9,13 +9,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
+from pydantic import BaseModel
 
 from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
 from sigurnet.hotline import services
 from sigurnet.hotline.forms import ReplyForm, ReportForm
-from sigurnet.hotline.models import Message, PartnerToken, Report
+from sigurnet.hotline.models import AgeBand, Category, Message, PartnerToken, Report
 
 router = Router(tags=["reports"])
 
@@ -33,13 +34,13 @@ API_FIELD_NAMES = {
 }
 
 
-class Where(Schema):
+class Where(BaseModel):
     platform: str = Field("", description="App, game or website, e.g. TikTok.", max_length=100)
     account: str = Field("", description="Account or profile name, e.g. @name.")
     how_to_find: str = Field("", description="How to find the content on the platform.")
 
 
-class Contact(Schema):
+class Contact(BaseModel):
     email: str = Field("", description="Kept only with consent.")
     phone: str = ""
     consent: bool = Field(False, description="The reporter may be contacted about the report.")
@@ -48,6 +49,7 @@ class Contact(Schema):
 class ReportIn(Schema):
     category: str = Field(
         ...,
+        json_schema_extra={"enum": [value for value, _label in Category.choices]},
         description=(
             "One of csam, grooming, sextortion, ncii, cyberbullying, hate_speech, "
             "violent_content, phishing_fraud, impersonation, other."
@@ -57,8 +59,16 @@ class ReportIn(Schema):
     where: Where = Field(default_factory=lambda: Where.model_validate({}))
     seen_at: str | None = Field(None, description="When it was seen (ISO 8601 date or time).")
     description: str = ""
-    language: str = Field("", description="en, sr-latn, sr or bs.")
-    age_band: str = Field("", description="under_13, 13_17, 18_plus or empty.")
+    language: str = Field(
+        "",
+        description="en, sr-latn, sr or bs; empty: the request's language.",
+        json_schema_extra={"enum": ["", "en", "sr-latn", "sr", "bs"]},
+    )
+    age_band: str = Field(
+        "",
+        description="under_13, 13_17, 18_plus or empty.",
+        json_schema_extra={"enum": [value for value, _label in AgeBand.choices]},
+    )
     contact: Contact = Field(default_factory=lambda: Contact.model_validate({}))
 
     model_config = {
@@ -231,11 +241,14 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
         channel="partner" if partner else "api",
         partner=partner.institution if partner else None,
     )
-    return 201, {
-        "reference": filed.reference,
-        "receipt": services.format_receipt(filed.receipt),
-        "status": filed.report.status,
-    }
+    return Status(
+        201,
+        {
+            "reference": filed.reference,
+            "receipt": services.format_receipt(filed.receipt),
+            "status": filed.report.status,
+        },
+    )
 
 
 def _receipt_limit() -> ratelimit.Limit:
@@ -309,4 +322,4 @@ def report_reply(request: HttpRequest, payload: ReplyIn) -> Any:
         report, text=form.cleaned_data["text"], urls=form.cleaned_data["urls"]
     )
     report.refresh_from_db(fields=["status"])
-    return 201, {"reference": report.reference, "status": report.status}
+    return Status(201, {"reference": report.reference, "status": report.status})

@@ -53,7 +53,10 @@ URL_ERRORS = {
 
 
 def no_control_characters(value: str) -> None:
-    if any(ch == "\x00" or (ord(ch) < 32 and ch not in "\t\r\n") for ch in value):
+    if any(
+        ch == "\x00" or (ord(ch) < 32 and ch not in "\t\r\n") or 0xD800 <= ord(ch) <= 0xDFFF
+        for ch in value
+    ):
         raise forms.ValidationError(
             _("This has characters we cannot read. Please type it again."), code="control"
         )
