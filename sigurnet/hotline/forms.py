@@ -222,7 +222,7 @@ class YouForm(HoneypotMixin):
     )
     contact_phone = CleanCharField(label=_("Phone"), required=False, max_length=25)
     contact_consent = forms.BooleanField(
-        label=_("You may contact me about this report."), required=False
+        label=_("You can contact me about this report."), required=False
     )
 
     def clean_contact_phone(self) -> str:
