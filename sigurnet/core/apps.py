@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sigurnet.core import crypto, signals
+        from sigurnet.core import checks, crypto, signals  # noqa: F401 - checks registers itself
 
         signals.connect()
         # Fail at start-up, not at the first encrypted read, when a key is malformed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,15 +50,24 @@ def _sniff(head: bytes) -> str:
 def _strip_image(data: bytes) -> CleanFile:
     """Re-encode the picture from its pixels: EXIF, GPS position and comments are left behind."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format or ""
-            if fmt not in IMAGE_FORMATS:
-                raise EvidenceRejected("type", "unsupported picture format")
-            image.load()
-            clean = image.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = image.format or ""
+                if fmt not in IMAGE_FORMATS:
+                    raise EvidenceRejected("type", "unsupported picture format")
+                image.load()
+                clean = image.copy()
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise EvidenceRejected("damaged", "the picture could not be read") from exc
     out = io.BytesIO()
     if fmt == "JPEG" and clean.mode not in ("RGB", "L"):
@@ -107,3 +117,22 @@ def write_encrypted(clean: CleanFile) -> str:
 
 def read_decrypted(storage_name: str) -> bytes:
     return crypto.decrypt_bytes((evidence_root() / storage_name).read_bytes())
+
+
+def reencrypt_files() -> tuple[int, int]:
+    """Rewrite every evidence file under the newest data key; return (rewritten, current)."""
+    current_id = crypto.current_key_id().encode("ascii")
+    rewritten = current = 0
+    root = evidence_root()
+    for path in sorted(root.iterdir()):
+        if not path.is_file() or path.suffix == ".part":
+            continue
+        blob = path.read_bytes()
+        if blob[4:12] == current_id:
+            current += 1
+            continue
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(crypto.encrypt_bytes(crypto.decrypt_bytes(blob)))
+        tmp.replace(path)
+        rewritten += 1
+    return rewritten, current

@@ -52,6 +52,15 @@ def notify_urgent_report(self: object, report_id: int) -> bool:
         if report is None or report.category not in URGENT_CATEGORIES:
             return False
         recipients = on_duty_addresses()
+        if not recipients:
+            from sigurnet.core.selectors import get_profile
+
+            fallback = get_profile().hotline_email
+            recipients = [fallback] if fallback else []
+        if not recipients:
+            # Nobody to tell: leave it unmarked so the sweep tries again once someone is set up.
+            log.error("Urgent report %s: no analyst e-mail and no hotline e-mail", report_id)
+            return False
         if recipients:
             with override(settings.LANGUAGE_CODE):
                 subject = _("Urgent report %(reference)s") % {"reference": report.reference}

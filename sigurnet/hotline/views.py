@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from sigurnet.core import ratelimit
@@ -117,6 +118,7 @@ def _make_form(step: str, draft: dict[str, Any], data: Any = None, files: Any = 
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def report_step(request: HttpRequest, step: str) -> HttpResponse:
     draft = drafts.load(request)
     missing = drafts.first_missing_step(draft, until=step)
@@ -203,6 +205,7 @@ def _combined_data(draft: dict[str, Any]) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def report_check(request: HttpRequest) -> HttpResponse:
     draft = drafts.load(request)
     missing = drafts.first_missing_step(draft)
@@ -246,6 +249,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@never_cache
 def report_done(request: HttpRequest) -> HttpResponse:
     done = drafts.take_done(request)
     if done is None:
@@ -266,6 +270,7 @@ def _receipt_limit() -> ratelimit.Limit:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def status_lookup(request: HttpRequest) -> HttpResponse:
     form = StatusForm(request.POST or None)
     key = ratelimit.client_key(request)
@@ -302,6 +307,7 @@ def _status_report(request: HttpRequest) -> Report | None:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def status_view(request: HttpRequest) -> HttpResponse:
     report = _status_report(request)
     if report is None:

@@ -38,6 +38,7 @@ def production_env() -> dict[str, str]:
         "ALLOWED_HOSTS": "sigurnet.example.org",
         "DATABASE_URL": "postgres://sigurnet@127.0.0.1:5432/sigurnet",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SIGURNET_PUBLIC_BASE_URL": "https://sigurnet.example.org",
     }
 
 
@@ -101,3 +102,13 @@ def test_demo_refuses_when_debug_is_off(tmp_path):
     result = run_sigurnet("demo", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "Refusing to create demo accounts" in result.stderr
+
+
+def test_deployment_checks_warn_about_a_missing_public_address(tmp_path):
+    env = production_env()
+    del env["SIGURNET_PUBLIC_BASE_URL"]
+    result = run_sigurnet(
+        "check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "sigurnet.W001" in result.stdout + result.stderr

@@ -214,3 +214,33 @@ def test_junk_from_one_client_does_not_stop_real_reports_from_another(settings):
         flood.post("/en/report/", {"category": "other", "website": "spam"})
     page = file_report(Client(REMOTE_ADDR="10.0.0.7"))
     assert Report.objects.get().reference in page
+
+
+def test_pages_with_a_receipt_are_never_cached_by_the_browser():
+    client = Client()
+    file_report(client)
+    assert "no-store" in client.get("/en/report/done/")["Cache-Control"]
+    assert "no-store" in client.get("/en/report/status/")["Cache-Control"]
+
+
+def test_a_decompression_bomb_is_refused():
+    image = Image.new("1", (7000, 6000))  # 42 million pixels, a few kB as PNG
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    with pytest.raises(evidence_files.EvidenceRejected):
+        evidence_files.inspect(out.getvalue())
+
+
+def test_reencrypt_rewrites_evidence_files_under_the_newest_key(settings, tmp_path):
+    from django.core.management import call_command
+
+    from sigurnet.config import new_data_key
+    from sigurnet.core import crypto
+
+    name = evidence_files.write_encrypted(evidence_files.inspect(b"evidence text"))
+    settings.SIGURNET_DATA_KEYS = [new_data_key(), *settings.SIGURNET_DATA_KEYS]
+    call_command("reencrypt", stdout=io.StringIO())
+    blob = (evidence_files.evidence_root() / name).read_bytes()
+    assert blob[4:12] == crypto.current_key_id().encode()
+    settings.SIGURNET_DATA_KEYS = settings.SIGURNET_DATA_KEYS[:1]
+    assert evidence_files.read_decrypted(name) == b"evidence text"

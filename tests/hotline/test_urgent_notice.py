@@ -99,3 +99,32 @@ def test_notice_survives_a_mail_server_outage(make_staff, settings):
     assert received["To"] == analyst.email
     assert filed.reference in received["Subject"]
     assert Report.objects.get().urgent_notified_at is not None
+
+
+def test_without_analysts_the_notice_goes_to_the_hotline_address(
+    django_capture_on_commit_callbacks,
+):
+    from sigurnet.core.models import DeploymentProfile
+    from sigurnet.core.services import save_profile
+
+    save_profile(
+        DeploymentProfile(
+            centre_name="Centar",
+            country="RS",
+            enabled_languages=["en"],
+            emergency_number="192",
+            hotline_email="hotline@example.org",
+        )
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.file_report(submission("grooming"), channel="web")
+    assert [m.to for m in mail.outbox] == [["hotline@example.org"]]
+
+
+def test_with_nobody_to_tell_the_report_stays_pending_for_the_sweep(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.file_report(submission("grooming"), channel="web")
+    assert mail.outbox == []
+    assert Report.objects.get().urgent_notified_at is None

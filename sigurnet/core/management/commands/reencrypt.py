@@ -20,4 +20,8 @@ class Command(BaseCommand):
                 f"{result.table}.{result.column}: {result.rewritten} re-encrypted, "
                 f"{result.current} already current"
             )
+        from sigurnet.hotline.evidence import reencrypt_files
+
+        rewritten, current = reencrypt_files()
+        self.stdout.write(f"evidence files: {rewritten} re-encrypted, {current} already current")
         self.stdout.write(self.style.SUCCESS("Done. Older keys can now be removed."))
