@@ -204,9 +204,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
         )
     else:
         verdict = ratelimit.hit(
-            "report",
-            ratelimit.client_key(request),
-            ratelimit.Limit(settings.SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE, 60),
+            "report", ratelimit.client_key(request), services.report_client_limit()
         )
     if not verdict.allowed:
         return _too_many(verdict.retry_after)
@@ -231,9 +229,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
             400, _("Some of the report is missing or not right."), form_errors(form)
         )
     if partner is None:
-        verdict = ratelimit.hit(
-            "report-global", "all", ratelimit.Limit(settings.SIGURNET_REPORTS_PER_MINUTE, 60)
-        )
+        verdict = ratelimit.hit("report-global", "all", services.report_global_limit())
         if not verdict.allowed:
             return _too_many(verdict.retry_after)
     filed = services.file_report(
@@ -251,31 +247,23 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     )
 
 
-def _receipt_limit() -> ratelimit.Limit:
-    return ratelimit.Limit(
-        settings.SIGURNET_RECEIPT_FAILURES_ALLOWED, settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60
-    )
-
-
 def report_for_receipt(request: HttpRequest, receipt: str) -> Report | HttpResponse:
     """The report, or the error to answer: throttled after too many wrong receipts."""
     key = ratelimit.client_key(request)
-    verdict = ratelimit.peek("receipt-failures", key, _receipt_limit())
+    verdict = services.receipt_lookups_blocked(key)
     if not verdict.allowed:
         return error_response(
             429,
             _("Too many wrong codes. Please wait and try again."),
             retry_after=verdict.retry_after,
         )
-    report = services.report_by_receipt(receipt)
+    report = services.follow_receipt(key, receipt)
     if report is None:
-        ratelimit.hit("receipt-failures", key, _receipt_limit())
         return error_response(
             404,
             _("We could not find a report with this code."),
             {"receipt": [_("Check the 16 digits and try again.")]},
         )
-    ratelimit.reset("receipt-failures", key, _receipt_limit())
     return report
 
 

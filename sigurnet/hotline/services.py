@@ -7,10 +7,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
 from sigurnet.core.models import Institution
 from sigurnet.hotline.canonical import canonicalize
@@ -174,6 +176,38 @@ def _queue_urgent_notice(report_id: int) -> None:
         notify_urgent_report.delay(report_id)
     except Exception:  # broker down: the periodic sweep sends it later
         log.exception("Could not queue the urgent notice for report %s", report_id)
+
+
+def report_client_limit() -> ratelimit.Limit:
+    """Reports one client may send per minute (web form and API together)."""
+    return ratelimit.Limit(settings.SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE, 60)
+
+
+def report_global_limit() -> ratelimit.Limit:
+    """Accepted reports per minute from everyone together."""
+    return ratelimit.Limit(settings.SIGURNET_REPORTS_PER_MINUTE, 60)
+
+
+def receipt_failure_limit() -> ratelimit.Limit:
+    return ratelimit.Limit(
+        settings.SIGURNET_RECEIPT_FAILURES_ALLOWED, settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60
+    )
+
+
+def receipt_lookups_blocked(client: str) -> ratelimit.Verdict:
+    """Whether this client typed too many wrong receipts in a row to try again now."""
+    return ratelimit.peek("receipt-failures", client, receipt_failure_limit())
+
+
+def follow_receipt(client: str, receipt: str) -> Report | None:
+    """The report of a receipt typed by ``client``; a wrong one counts towards the lock,
+    a right one ends the run of wrong ones. Callers check ``receipt_lookups_blocked`` first."""
+    report = report_by_receipt(receipt)
+    if report is None:
+        ratelimit.hit("receipt-failures", client, receipt_failure_limit())
+    else:
+        ratelimit.reset("receipt-failures", client, receipt_failure_limit())
+    return report
 
 
 def report_by_receipt(receipt: str) -> Report | None:

@@ -53,14 +53,6 @@ STATUS_SESSION_KEY = "hotline_status_report"
 STATUS_SESSION_SECONDS = 30 * 60
 
 
-def client_limit() -> ratelimit.Limit:
-    return ratelimit.Limit(settings.SIGURNET_REPORTS_PER_CLIENT_PER_MINUTE, 60)
-
-
-def global_limit() -> ratelimit.Limit:
-    return ratelimit.Limit(settings.SIGURNET_REPORTS_PER_MINUTE, 60)
-
-
 def _step_url(step: str, request: HttpRequest) -> str:
     url = reverse(STEP_URLS[step])
     return url + "?from=check" if request.GET.get("from") == "check" else url
@@ -221,12 +213,12 @@ def report_check(request: HttpRequest) -> HttpResponse:
         return render(request, "hotline/report_check.html", context, status=200 if valid else 400)
 
     key = ratelimit.client_key(request)
-    if not ratelimit.hit("report", key, client_limit()).allowed:
+    if not ratelimit.hit("report", key, services.report_client_limit()).allowed:
         return _too_many(request)
     if time.time() - float(draft.get("started_at", 0)) < settings.SIGURNET_FORM_MIN_SECONDS:
         form.add_error(None, _not_accepted_message())
         return render(request, "hotline/report_check.html", context, status=400)
-    if not ratelimit.hit("report-global", "all", global_limit()).allowed:
+    if not ratelimit.hit("report-global", "all", services.report_global_limit()).allowed:
         return _too_many(request)
 
     evidence_ids = [draft["evidence"]["id"]] if draft.get("evidence") else []
@@ -263,30 +255,22 @@ def report_done(request: HttpRequest) -> HttpResponse:
     return render(request, "hotline/report_done.html", context)
 
 
-def _receipt_limit() -> ratelimit.Limit:
-    return ratelimit.Limit(
-        settings.SIGURNET_RECEIPT_FAILURES_ALLOWED, settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @never_cache
 def status_lookup(request: HttpRequest) -> HttpResponse:
     form = StatusForm(request.POST or None)
     key = ratelimit.client_key(request)
     if request.method == "POST":
-        if not ratelimit.peek("receipt-failures", key, _receipt_limit()).allowed:
+        if not services.receipt_lookups_blocked(key).allowed:
             response = render(request, "hotline/status_throttled.html", status=429)
             response["Retry-After"] = str(settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60)
             return response
         if form.is_valid():
-            report = services.report_by_receipt(form.cleaned_data["receipt"])
+            report = services.follow_receipt(key, form.cleaned_data["receipt"])
             if report is not None:
-                ratelimit.reset("receipt-failures", key, _receipt_limit())
                 request.session.cycle_key()
                 request.session[STATUS_SESSION_KEY] = [report.pk, time.time()]
                 return HttpResponseRedirect(reverse("report-status-view"))
-            ratelimit.hit("receipt-failures", key, _receipt_limit())
             form.add_error("receipt", _unknown_receipt_message())
         return render(request, "hotline/status.html", {"form": form}, status=400)
     return render(request, "hotline/status.html", {"form": form})
