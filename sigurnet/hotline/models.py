@@ -85,8 +85,8 @@ class ContentItem(models.Model):
     registrable_domain = EncryptedCharField(blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)
     first_reported_at = models.DateTimeField(auto_now_add=True)
-    last_reported_at = models.DateTimeField(auto_now_add=True)
-    report_count = models.PositiveIntegerField(default=0)
+    # No report counter here: it is derived from the links (a counter updated by every report
+    # made one popular URL a hot row, and locks taken in typing order deadlocked).
 
     class Meta:
         verbose_name = _("content item")

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from sigurnet.core import ratelimit
@@ -85,7 +84,6 @@ def account_key(platform: str, account: str) -> str:
 def _content_item(kind: str, canonical: str, domain: str) -> ContentItem:
     """The item for this canonical form: found by its blind index, created when new."""
     index = blind_index(canonical, "url")
-    now = timezone.now()
     item = ContentItem.objects.filter(url_index=index).first()
     if item is None:
         try:
@@ -99,9 +97,6 @@ def _content_item(kind: str, canonical: str, domain: str) -> ContentItem:
                 )
         except IntegrityError:  # another request created it a moment ago
             item = ContentItem.objects.get(url_index=index)
-    ContentItem.objects.filter(pk=item.pk).update(
-        report_count=F("report_count") + 1, last_reported_at=now
-    )
     return item
 
 
@@ -140,26 +135,27 @@ def file_report(
     report.reference = f"SIG-{year}-{report.pk:06d}"
     Report.objects.filter(pk=report.pk).update(reference=report.reference)
 
-    links = []
-    for position, url in enumerate(submission.urls):
+    wanted: list[tuple[str, str, str, str]] = []  # kind, canonical form, domain, as submitted
+    for url in submission.urls:
         canonical = canonicalize(url)
-        item = _content_item(ContentItem.Kind.URL, canonical.url, canonical.registrable_domain)
-        links.append(
-            ReportedURL(report=report, content_item=item, submitted=url, position=position)
-        )
+        wanted.append((ContentItem.Kind.URL, canonical.url, canonical.registrable_domain, url))
     if submission.platform and submission.account:
-        item = _content_item(
-            ContentItem.Kind.ACCOUNT, account_key(submission.platform, submission.account), ""
+        key = account_key(submission.platform, submission.account)
+        wanted.append(
+            (ContentItem.Kind.ACCOUNT, key, "", f"{submission.platform}: {submission.account}")
         )
-        links.append(
-            ReportedURL(
-                report=report,
-                content_item=item,
-                submitted=f"{submission.platform}: {submission.account}",
-                position=len(links),
-            )
+    # Two reports naming the same new items must lock them in the same order, or they can
+    # deadlock on the unique index: take them sorted by blind index.
+    items = {
+        form: _content_item(kind, form, domain)
+        for kind, form, domain, _submitted in sorted(
+            wanted, key=lambda entry: blind_index(entry[1], "url")
         )
-    ReportedURL.objects.bulk_create(links)
+    }
+    ReportedURL.objects.bulk_create(
+        ReportedURL(report=report, content_item=items[form], submitted=submitted, position=n)
+        for n, (_kind, form, _domain, submitted) in enumerate(wanted)
+    )
     if submission.evidence_ids:
         Evidence.objects.filter(pk__in=submission.evidence_ids, report__isnull=True).update(
             report=report

@@ -87,7 +87,7 @@ def test_redis_url_switches_cache_channels_and_celery_to_redis(tmp_path):
     result = run_sigurnet("shell", "-v", "0", "-c", code, env=production_env(), tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:3] == [
-        "django.core.cache.backends.redis.RedisCache",
+        "sigurnet.core.cache.SharedPoolRedisCache",
         "channels_redis.core.RedisChannelLayer",
         "redis://127.0.0.1:6379/0 False",
     ]

@@ -144,7 +144,7 @@ def test_two_reports_of_one_page_share_a_content_item():
     file_report(Client(), where__urls="http://example.com/b")
     assert Report.objects.count() == 2
     assert ContentItem.objects.count() == 1
-    assert ContentItem.objects.get().report_count == 2
+    assert ContentItem.objects.get().reports.count() == 2
 
 
 def png_with_gps() -> bytes:
