@@ -6,9 +6,8 @@ import os
 import socket
 import threading
 
-import pytest
-
 from sigurnet.core.cache import SharedPoolRedisCache
+from tests.conftest import skip_unless_ci
 
 REDIS = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -21,8 +20,9 @@ def redis_answers() -> bool:
     return True
 
 
-@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379 (CI has it)")
 def test_cache_objects_in_different_threads_share_one_client():
+    if not redis_answers():
+        skip_unless_ci("needs Redis on 127.0.0.1:6379")
     clients = []
 
     def make() -> None:
