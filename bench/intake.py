@@ -1,8 +1,9 @@
 """Intake benchmark: many reporters at once, through the API and through the web form.
 
 It starts nothing itself. It drives a Sigurnet that is already running (PostgreSQL, Redis,
-uvicorn as in docs/deployment.md) on this machine, with N concurrent simulated clients that each
-send complete reports, one after another, until the duration or the report count is reached.
+gunicorn as in docs/deployment.md, or uvicorn) on this machine, with N concurrent simulated
+clients that each send complete reports, one after another, until the duration or the report
+count is reached.
 Then it prints reports per second, latency percentiles and errors per phase, and checks in the
 database that every reference the server acknowledged is really stored (must be 0 missing).
 
@@ -695,9 +696,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--forwarded-for",
         action="store_true",
         help="give every simulated reporter its own address in X-Forwarded-For (10.0.0.0/8), "
-        "as nginx would; the server must run with SIGURNET_TRUSTED_PROXIES=1 (uvicorn's "
-        "--proxy-headers from 127.0.0.1 has the same effect). Without it every report comes "
-        "from 127.0.0.1 and the per-client limit (30 a minute) refuses the rest",
+        "as nginx would; the server must run with SIGURNET_TRUSTED_PROXIES=1. Without it every "
+        "report comes from 127.0.0.1 and the per-client limit (30 a minute) refuses the rest",
     )
     parser.add_argument(
         "--reports-per-reporter",
@@ -755,7 +755,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="PID",
-        help="a server process (uvicorn's parent, PostgreSQL's postmaster, redis-server) "
+        help="a server process (gunicorn's or uvicorn's parent, PostgreSQL's postmaster, "
+        "redis-server) "
         "whose CPU time, with its children's, is summed per phase and per report (Linux); "
         "may be repeated",
     )

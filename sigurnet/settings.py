@@ -197,7 +197,7 @@ SESSION_COOKIE_AGE = env_int("SIGURNET_SESSION_MAX_AGE", 8 * 3600)
 # A staff sign-in lasts at most this long, however active (StaffAccessMiddleware).
 SIGURNET_STAFF_SESSION_MAX_HOURS = env_int("SIGURNET_STAFF_SESSION_MAX_HOURS", 10)
 # Sessions live in the database: an outage of Redis must not take the report form down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "sigurnet.core.sessions"
 # Staff sessions end after this many minutes without a request (see StaffAccessMiddleware).
 SIGURNET_STAFF_IDLE_MINUTES = env_int("SIGURNET_STAFF_IDLE_MINUTES", 30)
 

@@ -15,6 +15,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sigurnet.core.roles import ROLES_BY_NAME, sync_roles
+from sigurnet.core.selectors import forget_profile
 
 STAFF_PASSWORD = "a-long-test-password-1"
 
@@ -23,6 +24,7 @@ STAFF_PASSWORD = "a-long-test-password-1"
 def _fresh_cache() -> None:
     # Rate limits, lockouts and the cached profile must not leak from one test to the next.
     cache.clear()
+    forget_profile()
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,6 +19,12 @@ log = logging.getLogger(__name__)
 
 PROFILE_CACHE_KEY = "core:deployment-profile"
 PROFILE_CACHE_SECONDS = 60
+# Every page reads the profile several times; each process keeps it this long in memory, in
+# front of the shared cache. Another process sees an administrator's change within this time.
+PROFILE_MEMO_SECONDS = 5.0
+
+_memo_lock = threading.Lock()
+_memo: tuple[float, DeploymentProfile] | None = None
 
 # Used until an administrator saves a profile: a working site, not a blank one.
 DEFAULT_PROFILE = {
@@ -32,7 +40,29 @@ DEFAULT_PROFILE = {
 
 
 def get_profile() -> DeploymentProfile:
-    """The deployment profile (cached briefly; ``save_profile`` clears the cache)."""
+    """The deployment profile, cached briefly (``save_profile`` clears the caches).
+
+    Callers must not change the instance they get: it is shared by the whole process.
+    """
+    global _memo
+    memo = _memo
+    now = monotonic()
+    if memo is not None and memo[0] > now:
+        return memo[1]
+    profile = _shared_profile()
+    with _memo_lock:
+        _memo = (now + PROFILE_MEMO_SECONDS, profile)
+    return profile
+
+
+def forget_profile() -> None:
+    """Drop this process's copy of the profile (the next read goes to the shared cache)."""
+    global _memo
+    with _memo_lock:
+        _memo = None
+
+
+def _shared_profile() -> DeploymentProfile:
     try:
         profile: DeploymentProfile | None = cache.get(PROFILE_CACHE_KEY)
     except Exception:  # the cache (Redis) is down: every page still works from the database

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from sigurnet.core.models import AuditEvent, DeploymentProfile
 from sigurnet.core.net import client_ip
-from sigurnet.core.selectors import PROFILE_CACHE_KEY
+from sigurnet.core.selectors import PROFILE_CACHE_KEY, forget_profile
 
 
 class AuditAction:
@@ -69,4 +69,5 @@ def save_profile(profile: DeploymentProfile) -> DeploymentProfile:
     profile.full_clean()
     profile.save()
     cache.delete(PROFILE_CACHE_KEY)
+    forget_profile()
     return profile

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import template
 from django.utils.translation import get_language
 
@@ -22,3 +24,11 @@ def tel_href(number: object) -> str:
     """A phone number as a tel: link target (digits and a leading plus only)."""
     text = str(number or "")
     return "tel:" + "".join(ch for ch in text if ch.isdigit() or ch == "+")
+
+
+@register.filter
+def entry(mapping: object, key: object) -> object:
+    """``mapping[key]``, or an empty string when the mapping has no such key."""
+    if isinstance(mapping, Mapping):
+        return mapping.get(key, "")
+    return ""
