@@ -103,16 +103,16 @@ def apply_retention() -> dict[str, int]:
 
     Closed reports go ``SIGURNET_REPORT_RETENTION_DAYS`` after their last change, with their
     messages, URLs and evidence files. Evidence uploaded to a draft that was never sent goes
-    after a day. Safe to run any number of times.
+    after a day. Held e-mails (messages that could not become reports, kept for a person) go
+    the same number of days after they arrived, read or not, and so does the record of an
+    ingested e-mail once its report is gone. Safe to run any number of times.
     """
     from sigurnet.hotline import evidence as evidence_files
-    from sigurnet.hotline.models import Evidence
+    from sigurnet.hotline.models import Evidence, HeldEmail, IngestedEmail
 
     now = timezone.now()
-    expired = Report.objects.filter(
-        status__in=CLOSED_STATUSES,
-        updated_at__lt=now - timedelta(days=settings.SIGURNET_REPORT_RETENTION_DAYS),
-    )
+    cutoff = now - timedelta(days=settings.SIGURNET_REPORT_RETENTION_DAYS)
+    expired = Report.objects.filter(status__in=CLOSED_STATUSES, updated_at__lt=cutoff)
     orphans = Evidence.objects.filter(report__isnull=True, uploaded_at__lt=now - timedelta(days=1))
     files = list(
         Evidence.objects.filter(report__in=expired).values_list("storage_name", flat=True)
@@ -121,7 +121,18 @@ def apply_retention() -> dict[str, int]:
     report_count = expired.delete()[1].get("hotline.Report", 0)
     for name in files:
         (evidence_files.evidence_root() / name).unlink(missing_ok=True)
-    return {"reports": report_count, "orphan_evidence": orphan_count}
+    held_count = HeldEmail.objects.filter(received_at__lt=cutoff).delete()[0]
+    # The record only stops a re-run from filing a message twice; a year on, the mailbox has
+    # long marked the message as handled.
+    ingested_count = IngestedEmail.objects.filter(
+        report__isnull=True, ingested_at__lt=cutoff
+    ).delete()[0]
+    return {
+        "reports": report_count,
+        "orphan_evidence": orphan_count,
+        "held_emails": held_count,
+        "ingested_email_records": ingested_count,
+    }
 
 
 # How long a sent acknowledgement is remembered, so that a redelivered task sends no second one.
