@@ -19,9 +19,10 @@ Where the rules leave a choice, they follow what a browser would open for the sa
 WHATWG URL standard): backslashes before the query count as slashes, percent-escapes in the
 host are decoded, and IPv4 addresses written in decimal, octal or hex (``http://3232235521/``,
 ``http://0xC0.0250.0.1/``) become dotted decimal. One known difference: international host
-names go through the standard library's IDNA 2003 codec, so ``faß.de`` becomes ``fass.de``
-where today's browsers (IDNA 2008 / UTS 46) open ``xn--fa-hia.de``; the same holds for
-final sigma and joiners.
+names are encoded as browsers do (UTS 46 with IDNA 2008, non-transitional: ``faß.de`` becomes
+``xn--fa-hia.de``, not ``fass.de``); a label that IDNA 2008 refuses but IDNA 2003 takes (a
+symbol such as ``☃``, which some browsers still open) is encoded with the older rules rather
+than refused, so that such an address can still be reported.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
+import idna
 from publicsuffixlist import PublicSuffixList
 
 __all__ = ["MAX_LENGTH", "TRACKING_PARAMETERS", "CanonicalURL", "InvalidURL", "canonicalize"]
@@ -336,14 +338,17 @@ def _percent_decode_host(host: str) -> str:
 
 
 def _idna_encode(host: str) -> str:
-    """Punycode each non-ASCII label with the standard library's IDNA 2003 codec."""
+    """Punycode each non-ASCII label: UTS 46 / IDNA 2008, else the IDNA 2003 codec."""
     labels = []
     for label in _IDNA_DOTS.split(host):
         if label and not label.isascii():
             try:
-                label = label.encode("idna").decode("ascii")
-            except UnicodeError:
-                raise InvalidURL("bad_host") from None
+                label = idna.encode(label, uts46=True, transitional=False).decode("ascii")
+            except idna.IDNAError:
+                try:
+                    label = label.encode("idna").decode("ascii")
+                except UnicodeError:
+                    raise InvalidURL("bad_host") from None
         labels.append(label)
     return ".".join(labels)
 

@@ -51,6 +51,16 @@ def test_idn_host_becomes_punycode_and_path_utf8():
     assert result.registrable_domain == "xn--bcher-kva.de"
 
 
+def test_international_names_are_encoded_as_browsers_open_them():
+    # IDNA 2008 (UTS 46, non-transitional): sharp s and final sigma are kept, not folded.
+    assert url("http://faß.de/") == "http://xn--fa-hia.de/"
+    assert url("http://βόλος.com/") == "http://xn--nxasmm1c.com/"
+    assert url("http://ＥＸＡＭＰＬＥ．com/") == "http://example.com/"
+    assert url("http://пример.рф/") == "http://xn--e1afmkfd.xn--p1ai/"
+    # Refused by IDNA 2008 but opened by some browsers: still reportable.
+    assert url("http://☃.example/") == "http://xn--n3h.example/"
+
+
 def test_defanged_addresses_are_restored():
     assert url("hxxps://evil[.]example[.]org/x") == "https://evil.example.org/x"
     assert url("hXXp://evil(.)example(.)org") == "http://evil.example.org/"
@@ -332,7 +342,7 @@ def test_canonical_form_is_idempotent(raw):
     try:
         result = canonicalize(raw)
     except InvalidURL as error:
-        # Generated hosts are valid except for what IDNA 2003 refuses.
+        # Generated hosts are valid except for what both IDNA 2008 and IDNA 2003 refuse.
         assert error.code == "bad_host"
         assume(False)
     assert canonicalize(result.url) == result
