@@ -55,7 +55,8 @@ def test_international_names_are_encoded_as_browsers_open_them():
     # IDNA 2008 (UTS 46, non-transitional): sharp s and final sigma are kept, not folded.
     assert url("http://faß.de/") == "http://xn--fa-hia.de/"
     assert url("http://βόλος.com/") == "http://xn--nxasmm1c.com/"
-    assert url("http://ＥＸＡＭＰＬＥ．com/") == "http://example.com/"
+    fullwidth = "\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25\uff0ecom"  # EXAMPLE.com
+    assert url(f"http://{fullwidth}/") == "http://example.com/"
     assert url("http://пример.рф/") == "http://xn--e1afmkfd.xn--p1ai/"
     # Refused by IDNA 2008 but opened by some browsers: still reportable.
     assert url("http://☃.example/") == "http://xn--n3h.example/"
