@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -93,3 +96,25 @@ def skip_unless_ci(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} - CI must provide it", pytrace=False)
     pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(server: subprocess.Popen[Any], port: int, name: str) -> None:
+    """Wait up to 30 s for a server process to accept connections; fail the test otherwise."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    _out, err = server.communicate()
+    detail = err[-2000:] if isinstance(err, str) else ""
+    pytest.fail(f"{name} did not start: {detail}")

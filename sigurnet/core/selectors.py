@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from time import monotonic
@@ -23,7 +22,6 @@ PROFILE_CACHE_SECONDS = 60
 # front of the shared cache. Another process sees an administrator's change within this time.
 PROFILE_MEMO_SECONDS = 5.0
 
-_memo_lock = threading.Lock()
 _memo: tuple[float, DeploymentProfile] | None = None
 
 # Used until an administrator saves a profile: a working site, not a blank one.
@@ -50,16 +48,14 @@ def get_profile() -> DeploymentProfile:
     if memo is not None and memo[0] > now:
         return memo[1]
     profile = _shared_profile()
-    with _memo_lock:
-        _memo = (now + PROFILE_MEMO_SECONDS, profile)
+    _memo = (now + PROFILE_MEMO_SECONDS, profile)  # one assignment: safe between threads
     return profile
 
 
 def forget_profile() -> None:
     """Drop this process's copy of the profile (the next read goes to the shared cache)."""
     global _memo
-    with _memo_lock:
-        _memo = None
+    _memo = None
 
 
 def _shared_profile() -> DeploymentProfile:

@@ -4,9 +4,9 @@ Every step of the report form saves the session. Django's database store saves t
 ``Model.save()`` inside a transaction: a ``BEGIN``, an ``UPDATE`` and a ``COMMIT``, with the
 model machinery around them. An update of an existing session is a single statement, so this
 store sends just that ``UPDATE`` (atomic on its own), and a new session is one ``INSERT``
-without first asking whether its random key is taken. Creating a session, and every other
-behaviour, is Django's: sessions still live in the database, so an outage of Redis does not
-take the report form down, and nothing in them is lost when a worker restarts.
+without first asking whether its random key is taken. Everything else is Django's: sessions
+still live in the database, so an outage of Redis does not take the report form down, and
+nothing in them is lost when a worker restarts.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ Guarantees:
 Where the rules leave a choice, they follow what a browser would open for the same text (the
 WHATWG URL standard): backslashes before the query count as slashes, percent-escapes in the
 host are decoded, and IPv4 addresses written in decimal, octal or hex (``http://3232235521/``,
-``http://0xC0.0250.0.1/``) become dotted decimal. One known difference: international host
-names are encoded as browsers do (UTS 46 with IDNA 2008, non-transitional: ``faß.de`` becomes
+``http://0xC0.0250.0.1/``) become dotted decimal. International host names are encoded as
+browsers do (UTS 46 with IDNA 2008, non-transitional: ``faß.de`` becomes
 ``xn--fa-hia.de``, not ``fass.de``); a label that IDNA 2008 refuses but IDNA 2003 takes (a
 symbol such as ``☃``, which some browsers still open) is encoded with the older rules rather
 than refused, so that such an address can still be reported.

@@ -12,17 +12,15 @@ import json
 import os
 import re
 import shlex
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.core.test_websocket import free_port
+from tests.conftest import free_port, wait_until_listening
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_KEY = "dGVzdC1kYXRhLWtleS1udW1iZXItb25lLTMyYnl0ZXM="
@@ -79,16 +77,7 @@ def wsgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("gunicorn did not start: " + (server.communicate()[1] or "")[-2000:])
+    wait_until_listening(server, port, "gunicorn")
     yield f"http://127.0.0.1:{port}", var / "sigurnet.sqlite3"
     server.terminate()
     server.wait(timeout=15)
