@@ -10,8 +10,9 @@ Guarantees:
 * ``canonicalize`` raises nothing but ``InvalidURL``, whatever the input.
 * The canonical URL is idempotent: ``canonicalize(canonicalize(x).url) == canonicalize(x)``.
 * The canonical URL is plain ASCII, at most ``MAX_LENGTH`` characters, without whitespace,
-  control characters, credentials, default port or tracking parameters, and it always has the
-  form ``scheme://host[:port]/path[?query][#route]``.
+  control characters, invisible characters, credentials, default port or tracking parameters
+  (the generic ones below, and the share-link parameters of the big platforms in
+  ``share_tracking``), and it always has the form ``scheme://host[:port]/path[?query][#route]``.
 * Nothing is fetched from the network: the public suffix list is the copy bundled with
   ``publicsuffixlist``, read once, on first use.
 
@@ -23,6 +24,18 @@ browsers do (UTS 46 with IDNA 2008, non-transitional: ``faß.de`` becomes
 ``xn--fa-hia.de``, not ``fass.de``); a label that IDNA 2008 refuses but IDNA 2003 takes (a
 symbol such as ``☃``, which some browsers still open) is encoded with the older rules rather
 than refused, so that such an address can still be reported.
+
+Invisible characters (zero-width space, zero-width (non-)joiner, word joiner, byte-order mark,
+soft hyphen, bidirectional controls; see ``_INVISIBLE``) come with text copied from chats and
+mail programs, and scammers insert them to slip past link filters. Around the address they are
+removed like whitespace (so are the no-break spaces). In the scheme, host and port they are
+removed too: browsers ignore most of them there (UTS 46 maps them to nothing) and refuse the
+rest, so the reporter can only have meant the visible name; a zero-width (non-)joiner is
+removed from a label that is ASCII without it, and otherwise left to IDNA 2008, which keeps
+it only where Persian or Indic spelling needs it. A no-break space inside a host is a space
+there, and refused like one. Inside the path, query and route they are kept, percent-encoded
+(``%E2%80%8B``), because that is what a browser sends and what the server sees: removing them
+could turn one address into a different page's.
 """
 
 from __future__ import annotations
@@ -32,9 +45,12 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote
 
 import idna
 from publicsuffixlist import PublicSuffixList
+
+from sigurnet.hotline.share_tracking import site_tracking_parameters
 
 __all__ = ["MAX_LENGTH", "TRACKING_PARAMETERS", "CanonicalURL", "InvalidURL", "canonicalize"]
 
@@ -113,6 +129,18 @@ _WRAPPERS.update({"\u201e": "\u201c", "\u00ab": "\u00bb", "\u00bb": "\u00ab"})
 
 # C0 and C1 controls, DEL, and lone surrogates (which cannot be encoded as UTF-8).
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Characters that show nothing: soft hyphen, Arabic letter mark, Mongolian vowel separator,
+# zero-width space, left-to-right and right-to-left marks, bidi embeddings and overrides
+# (U+202A-U+202E), word joiner and invisible operators, bidi isolates (U+2066-U+2069),
+# byte-order mark (zero-width no-break space); and the zero-width non-joiner and joiner.
+_NON_JOINERS = "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE_CHARS = _NON_JOINERS + "\u200c\u200d"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_INVISIBLE_NON_JOINER = re.compile(f"[{_NON_JOINERS}]")
+_JOINERS = re.compile("[\u200c\u200d]")
+# What surrounds an address and is never part of it: whitespace (no-break spaces included)
+# and invisible characters.
+_EDGES = re.compile(f"^[\\s{_INVISIBLE_CHARS}]+|[\\s{_INVISIBLE_CHARS}]+$")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _DEFANGED_COLON = re.compile(r"(?i)(h(?:tt|xx)ps?)\[:\]")
 _AUTHORITY_END = re.compile(r"[/?#]")
@@ -184,6 +212,12 @@ def canonicalize(raw: str) -> CanonicalURL:
         raise InvalidURL("too_long")
     if _FORBIDDEN.search(text):
         raise InvalidURL("nul")
+    colon = text.find(":")
+    if colon > 0 and _INVISIBLE.search(text, 0, colon):
+        # "ht\u200btps://": only when what is left is a scheme ("exa\u200cmple.com:80" is a host).
+        name = _INVISIBLE.sub("", text[:colon])
+        if name.lower() in _SCHEMES:
+            text = name + text[colon:]
 
     scheme, rest = _split_scheme(text)
 
@@ -206,6 +240,7 @@ def canonicalize(raw: str) -> CanonicalURL:
 
     host, is_ipv6, port = _split_authority(authority, scheme)
     host, is_ip = _canonical_host(host, is_ipv6)
+    registrable = host if is_ip else _registrable_domain(host)
 
     path = _PATH_FIX.sub(_fix_escape, path)
     if "/." in path:
@@ -216,7 +251,7 @@ def canonicalize(raw: str) -> CanonicalURL:
         parts += [":", str(port)]
     parts.append(path)
     if query:
-        query = _canonical_query(query)
+        query = _canonical_query(query, site_tracking_parameters(registrable))
         if query:
             parts += ["?", query]
     if fragment.startswith(("/", "!/")):
@@ -224,15 +259,13 @@ def canonicalize(raw: str) -> CanonicalURL:
     url = "".join(parts)
     if len(url) > MAX_LENGTH:
         raise InvalidURL("too_long")
-
-    registrable = host if is_ip else _registrable_domain(host)
     return CanonicalURL(url=url, host=host, registrable_domain=registrable)
 
 
 def _unwrap(raw: str) -> str:
-    text = raw.strip()
+    text = _EDGES.sub("", raw)
     while len(text) >= 2 and _WRAPPERS.get(text[0]) == text[-1]:
-        text = text[1:-1].strip()
+        text = _EDGES.sub("", text[1:-1])
     return text
 
 
@@ -263,6 +296,7 @@ def _split_authority(authority: str, scheme: str) -> tuple[str, bool, int | None
         authority = authority.rpartition("@")[2]
     if "[.]" in authority or "(.)" in authority:
         authority = authority.replace("[.]", ".").replace("(.)", ".")
+    authority = _INVISIBLE_NON_JOINER.sub("", authority)  # joiners: see _canonical_host
     if not authority:
         raise InvalidURL("no_host")
 
@@ -280,6 +314,7 @@ def _split_authority(authority: str, scheme: str) -> tuple[str, bool, int | None
     if not host:
         raise InvalidURL("no_host")
 
+    port_text = _JOINERS.sub("", port_text)
     if not _PORT.fullmatch(port_text):
         raise InvalidURL("bad_host")
     port_text = port_text.lstrip("0") or port_text[:1]
@@ -294,6 +329,7 @@ def _split_authority(authority: str, scheme: str) -> tuple[str, bool, int | None
 def _canonical_host(host: str, is_ipv6: bool) -> tuple[str, bool]:
     """Return the canonical host and whether it is an IP address."""
     if is_ipv6:
+        host = _JOINERS.sub("", host)
         if "%" in host:  # zone identifiers mean nothing outside the reporter's own machine
             raise InvalidURL("bad_host")
         try:
@@ -302,7 +338,9 @@ def _canonical_host(host: str, is_ipv6: bool) -> tuple[str, bool]:
             raise InvalidURL("bad_host") from None
 
     if "%" in host:
-        host = _percent_decode_host(host)
+        host = _INVISIBLE_NON_JOINER.sub("", _percent_decode_host(host))
+    if _JOINERS.search(host):
+        host = _drop_stray_joiners(host)
     if not host.isascii():
         host = _idna_encode(host)
     host = host.lower()
@@ -317,6 +355,18 @@ def _canonical_host(host: str, is_ipv6: bool) -> tuple[str, bool]:
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidURL("bad_host")
     return host, False
+
+
+def _drop_stray_joiners(host: str) -> str:
+    """Remove zero-width (non-)joiners from labels that are ASCII without them.
+
+    In other labels IDNA 2008 keeps a joiner where its CONTEXTJ rules allow it (after a virama,
+    between Arabic letters); elsewhere the IDNA 2003 fallback of ``_idna_encode`` drops it.
+    """
+    labels = _IDNA_DOTS.split(host)
+    return ".".join(
+        _JOINERS.sub("", label) if _JOINERS.sub("", label).isascii() else label for label in labels
+    )
 
 
 def _percent_decode_host(host: str) -> str:
@@ -407,8 +457,11 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(output)
 
 
-def _canonical_query(query: str) -> str:
-    """Normalise each ``&``-separated parameter; drop empty and tracking ones, keep the order."""
+def _canonical_query(query: str, site_parameters: frozenset[str]) -> str:
+    """Normalise each ``&``-separated parameter; drop empty and tracking ones, keep the order.
+
+    ``site_parameters`` are the share-link parameters of the site (``share_tracking``).
+    """
     kept = []
     for parameter in query.split("&"):
         if not parameter:
@@ -417,8 +470,22 @@ def _canonical_query(query: str) -> str:
         name = parameter.partition("=")[0].lower()
         if name in TRACKING_PARAMETERS or name.startswith(_TRACKING_PREFIX):
             continue
+        if site_parameters and _parameter_name(name) in site_parameters:
+            continue
         kept.append(parameter)
     return "&".join(kept)
+
+
+def _parameter_name(name: str) -> str:
+    """The name as the site tables list it: decoded, without an ``[n]`` suffix.
+
+    ``%24deep_link`` -> ``$deep_link``, ``__cft__%5B0%5D`` -> ``__cft__``.
+    """
+    if "%" in name:
+        name = unquote(name, errors="replace")
+    if name.endswith("]") and "[" in name:
+        name = name[: name.index("[")]
+    return name
 
 
 def _registrable_domain(host: str) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from sigurnet.hotline import canonical
 from sigurnet.hotline.canonical import MAX_LENGTH, CanonicalURL, InvalidURL, canonicalize
+from sigurnet.hotline.models import ContentItem, ReportedURL
+from sigurnet.hotline.share_tracking import SITE_TRACKING_PARAMETERS
 
 
 def url(raw: str) -> str:
@@ -238,6 +242,255 @@ def test_public_suffix_list_is_the_bundled_copy(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", no_network)
     assert canonicalize("https://www.example.ac.uk/").registrable_domain == "example.ac.uk"
     assert canonical._public_suffix_list() is canonical._public_suffix_list()
+
+
+# --- Share links of the big platforms ------------------------------------------------------
+
+# Two share links of one item (as the apps' share buttons produce them) and the one URL both
+# become. The second link of each pair differs in every share parameter from the first.
+SHARE_LINKS = {
+    "youtube_short": (
+        "https://youtu.be/dQw4w9WgXcQ?si=Ab12Cd34Ef56Gh78",
+        "https://youtu.be/dQw4w9WgXcQ?si=Zz99Yy88Xx77&t=42",
+        "https://youtu.be/dQw4w9WgXcQ",
+    ),
+    "youtube_watch": (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&pp=ygUEcmljaw%3D%3D&ab_channel=RickAstley",
+        "https://m.youtube.com/watch?v=dQw4w9WgXcQ&feature=shared&t=1m30s&app=desktop",
+        None,  # m. and www. are two hosts: compared below on the query only
+    ),
+    "instagram": (
+        "https://www.instagram.com/reel/C1a2B3c4D5e/?igsh=MWZ4bGZ0dWdkZg==",
+        "https://www.instagram.com/reel/C1a2B3c4D5e/?igshid=NTc4MTIwNjQ2YQ%3D%3D&utm_source=ig_web_copy_link",
+        "https://www.instagram.com/reel/C1a2B3c4D5e/",
+    ),
+    "threads": (
+        "https://www.threads.net/@someone/post/C8aBcDeFgHi?xmt=AQGzAbCdEf&slof=1",
+        "https://www.threads.net/@someone/post/C8aBcDeFgHi",
+        "https://www.threads.net/@someone/post/C8aBcDeFgHi",
+    ),
+    "tiktok": (
+        "https://www.tiktok.com/@someone/video/7301234567890123456?_t=8hXyZaBcDeF&_r=1",
+        "https://www.tiktok.com/@someone/video/7301234567890123456?is_from_webapp=1"
+        "&sender_device=pc&web_id=7301999&is_copy_url=1&share_app_id=1233&share_link_id=ab-12",
+        "https://www.tiktok.com/@someone/video/7301234567890123456",
+    ),
+    "facebook": (
+        "https://www.facebook.com/share/v/1AbCdEfGh/?mibextid=oFDknk",
+        "https://www.facebook.com/share/v/1AbCdEfGh/?rdid=XyZ123&sfnsn=mo"
+        "&share_url=https%3A%2F%2Fwww.facebook.com%2Fshare%2Fv%2F1AbCdEfGh%2F",
+        "https://www.facebook.com/share/v/1AbCdEfGh/",
+    ),
+    "facebook_story": (
+        "https://m.facebook.com/story.php?story_fbid=123&id=456&sfnsn=mo&mibextid=Nif5oz",
+        "https://m.facebook.com/story.php?story_fbid=123&id=456&__cft__[0]=AZU&__tn__=%2CO%2CP-R",
+        "https://m.facebook.com/story.php?story_fbid=123&id=456",
+    ),
+    "x": (
+        "https://x.com/someone/status/1790000000000000000?s=20",
+        "https://x.com/someone/status/1790000000000000000?s=46&t=AbCdEfGhIjKlMnOp",
+        "https://x.com/someone/status/1790000000000000000",
+    ),
+    "twitter": (
+        "https://twitter.com/someone/status/1790000000000000000?ref_src=twsrc%5Etfw",
+        "https://twitter.com/someone/status/1790000000000000000?s=19&t=Qq",
+        "https://twitter.com/someone/status/1790000000000000000",
+    ),
+    "reddit": (
+        "https://www.reddit.com/r/sub/comments/abc123/title/?share_id=XyZ&utm_medium=android_app"
+        "&utm_name=androidcss&utm_source=share&utm_term=1",
+        "https://www.reddit.com/r/sub/comments/abc123/title/?utm_source=share&ref=share"
+        "&ref_source=link&%24deep_link=true",
+        "https://www.reddit.com/r/sub/comments/abc123/title/",
+    ),
+    "telegram": (
+        "https://t.me/somechannel/123?single&utm_source=forward",
+        "https://t.me/somechannel/123?single",
+        "https://t.me/somechannel/123?single",
+    ),
+    "snapchat": (
+        "https://www.snapchat.com/spotlight/W7_EDlXWTBiXAEEniNoMPwAAYb?share_id=MjE3&locale=en-GB",
+        "https://www.snapchat.com/spotlight/W7_EDlXWTBiXAEEniNoMPwAAYb?share_id=OTk5&locale=sr-RS",
+        "https://www.snapchat.com/spotlight/W7_EDlXWTBiXAEEniNoMPwAAYb",
+    ),
+    "linkedin": (
+        "https://www.linkedin.com/posts/someone_activity-7123456789-AbCd?utm_source=share"
+        "&utm_medium=member_desktop&rcm=ACoAABcDeFg",
+        "https://www.linkedin.com/posts/someone_activity-7123456789-AbCd?trk=public_profile"
+        "&lipi=urn%3Ali%3Apage%3Ad_flagship3_feed",
+        "https://www.linkedin.com/posts/someone_activity-7123456789-AbCd",
+    ),
+    "spotify": (
+        "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC?si=a1b2c3d4e5f64789",
+        "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC?si=ffff0000&nd=1"
+        "&context=spotify%3Aplaylist%3A37i9dQZF1DXcBWIGoYBM5M",
+        "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+    ),
+    "pinterest": (
+        "https://www.pinterest.com/pin/123456789012345678/?invite_code=abc123&sender=987654&sfo=1",
+        "https://www.pinterest.com/pin/123456789012345678/",
+        "https://www.pinterest.com/pin/123456789012345678/",
+    ),
+    "pinterest_uk": (
+        "https://uk.pinterest.co.uk/pin/123456789012345678/?invite_code=abc&sender=1&sfo=1",
+        "https://uk.pinterest.co.uk/pin/123456789012345678/?sender=2",
+        "https://uk.pinterest.co.uk/pin/123456789012345678/",
+    ),
+}
+
+
+@pytest.mark.parametrize("site", sorted(SHARE_LINKS))
+def test_two_share_links_of_one_item_give_one_canonical_url(site):
+    first, second, expected = SHARE_LINKS[site]
+    if expected is None:
+        assert canonicalize(first).url.endswith("/watch?v=dQw4w9WgXcQ")
+        assert canonicalize(second).url.endswith("/watch?v=dQw4w9WgXcQ")
+    else:
+        assert url(first) == url(second) == expected
+
+
+def test_share_parameters_are_dropped_on_every_host_of_the_site():
+    assert (
+        url("https://music.youtube.com/watch?v=abc&si=1") == "https://music.youtube.com/watch?v=abc"
+    )
+    assert url("https://vm.tiktok.com/ZMabc/?_r=1&_t=2") == "https://vm.tiktok.com/ZMabc/"
+    assert url("https://fb.watch/abCD/?mibextid=x") == "https://fb.watch/abCD/"
+
+
+def test_parameters_that_select_content_are_kept_on_the_platforms():
+    assert (
+        url("https://www.youtube.com/watch?v=abc&list=PL123&index=4&si=x")
+        == "https://www.youtube.com/watch?v=abc&list=PL123&index=4"
+    )
+    assert (
+        url("https://www.facebook.com/permalink.php?story_fbid=1&id=2&comment_id=3&ref=share")
+        == "https://www.facebook.com/permalink.php?story_fbid=1&id=2&comment_id=3"
+    )
+    assert (
+        url("https://www.reddit.com/r/a/comments/b/c/d/?context=3&share_id=x")
+        == "https://www.reddit.com/r/a/comments/b/c/d/?context=3"
+    )
+    assert (
+        url("https://www.instagram.com/p/Cabc/?img_index=2&igsh=x")
+        == "https://www.instagram.com/p/Cabc/?img_index=2"
+    )
+    assert (
+        url("https://t.me/somegroup/10?thread=5&comment=7")
+        == "https://t.me/somegroup/10?thread=5&comment=7"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://example.org/search?s=term&t=5&si=1",
+        "https://news.example.com/article?t=1712345678&feature=1&share_id=2&ref=home",
+        "https://vimeo.com/123456?t=30&s=1",
+        "https://youtube.com.evil.example/watch?v=abc&si=1&t=2",  # not YouTube's domain
+        "https://notyoutube.com/watch?v=abc&si=1&t=2",
+        "https://t.me/somebot?start=ref_abc&s=1",
+    ],
+)
+def test_a_site_parameter_is_kept_on_other_sites(raw):
+    query = raw.partition("?")[2]
+    assert url(raw).partition("?")[2] == query
+
+
+def test_site_table_is_keyed_by_registrable_domains_in_lower_case():
+    for domain, names in SITE_TRACKING_PARAMETERS.items():
+        assert canonicalize(f"https://www.{domain}/").registrable_domain == domain
+        assert names and all(name == name.lower() for name in names)
+        assert not {"v", "list", "id", "index"} & names  # these name content
+
+
+@pytest.mark.django_db
+def test_share_links_of_one_video_share_one_content_item_through_the_api(client):
+    shared = [
+        "https://youtu.be/dQw4w9WgXcQ?si=Ab12Cd34Ef56Gh78",
+        "https://youtu.be/dQw4w9WgXcQ?si=Zz99Yy88Xx77&t=42",
+    ]
+    for link in shared:
+        body = {
+            "category": "phishing_fraud",
+            "urls": [link],
+            "where": {"platform": "", "account": "", "how_to_find": ""},
+            "description": "This video asks children for their passwords.",
+            "language": "en",
+            "age_band": "18_plus",
+            "contact": {"email": "", "phone": "", "consent": False},
+        }
+        response = client.post(
+            "/api/v1/reports", data=json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+    item = ContentItem.objects.get()
+    assert item.canonical == "https://youtu.be/dQw4w9WgXcQ"
+    assert item.reports.count() == 2
+    # What each reporter sent is kept, timestamp included, for the analyst.
+    assert sorted(ReportedURL.objects.values_list("submitted", flat=True)) == sorted(shared)
+
+
+# --- Invisible characters ------------------------------------------------------------------
+
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "byte-order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "left-to-right mark": "\u200e",
+    "right-to-left mark": "\u200f",
+    **{f"bidi control U+{code:04X}": chr(code) for code in range(0x202A, 0x202F)},
+    **{f"bidi isolate U+{code:04X}": chr(code) for code in range(0x2066, 0x206A)},
+}
+SPACES = {"no-break space": "\u00a0", "narrow no-break space": "\u202f"}
+
+
+@pytest.mark.parametrize("name", sorted({**INVISIBLE, **SPACES}))
+def test_invisible_characters_around_an_address_are_removed(name):
+    char = {**INVISIBLE, **SPACES}[name]
+    assert url(f"https://example.com/a{char}") == "https://example.com/a"
+    assert url(f"https://example.com/a?b=1{char}{char}") == "https://example.com/a?b=1"
+    assert url(f"{char}https://example.com/a") == "https://example.com/a"
+    assert url(f"<https://example.com/a{char}>{char}") == "https://example.com/a"
+    assert code(char * 3) == "empty"
+
+
+@pytest.mark.parametrize("name", sorted(INVISIBLE))
+def test_invisible_characters_inside_the_host_are_removed(name):
+    char = INVISIBLE[name]
+    assert canonicalize(f"https://exa{char}mple.com/a") == canonicalize("https://example.com/a")
+    assert url(f"https://www.example{char}.com{char}/") == "https://www.example.com/"
+    assert url(f"exa{char}mple.com{char}:8080/a") == "http://example.com:8080/a"
+    assert url(f"ht{char}tps://example.com/") == "https://example.com/"
+    assert url(f"https://[2001:db8::1{char}]/") == "https://[2001:db8::1]/"
+    escaped = "".join(f"%{byte:02X}" for byte in char.encode())
+    assert url(f"https://exa{escaped}mple.com/") == "https://example.com/"
+
+
+def test_a_joiner_that_persian_spelling_needs_is_kept_in_the_host():
+    # "nameh-ei" with a zero-width non-joiner, as IDNA 2008 and browsers encode it.
+    assert (
+        url("http://\u0646\u0627\u0645\u0647\u200c\u0627\u06cc.com/")
+        == "http://xn--mgba3gch31f060k.com/"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SPACES))
+def test_a_no_break_space_inside_a_host_is_refused_like_a_space(name):
+    assert code(f"http://exa{SPACES[name]}mple.com/") == "bad_host"
+    assert code("http://exa mple.com/") == "bad_host"
+
+
+@pytest.mark.parametrize("name", sorted({**INVISIBLE, **SPACES}))
+def test_invisible_characters_inside_the_path_are_percent_encoded_as_browsers_send_them(name):
+    char = {**INVISIBLE, **SPACES}[name]
+    escaped = "".join(f"%{byte:02X}" for byte in char.encode())
+    result = url(f"https://example.com/a{char}b?q=c{char}d")
+    assert result == f"https://example.com/a{escaped}b?q=c{escaped}d"
+    assert result.isascii()
+    assert url(result) == result
 
 
 # --- Properties ------------------------------------------------------------------------------
