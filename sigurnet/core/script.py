@@ -8,7 +8,8 @@ What :func:`latin_to_cyrillic` guarantees:
 
 * every letter of Gaj's alphabet becomes its Cyrillic counterpart, the digraphs ``lj``, ``nj``
   and ``dž`` (in every case form, and the single-code-point ligatures ``ǉ ǌ ǆ``) become one letter
-  (``љ њ џ``), except in the words listed in :data:`SPLIT_DIGRAPH_PREFIXES`;
+  (``љ њ џ``), except across the prefix boundary of the words of :data:`SPLIT_DIGRAPH_WORDS`
+  (``injekcija`` -> ``инјекција``, ``nadživeti`` -> ``надживети``), in every case form;
 * these are copied unchanged: Python and gettext placeholders (``%(name)s``, ``%s``, ``%%``,
   ``{name}``, ``{0}``), Django template tags (``{{ x }}``, ``{% x %}``), HTML tags with their
   attributes and HTML comments, HTML entities (``&amp;``, ``&#8212;``), URLs (``http://``,
@@ -36,7 +37,7 @@ from pathlib import Path
 
 __all__ = [
     "KEEP_LATIN",
-    "SPLIT_DIGRAPH_PREFIXES",
+    "SPLIT_DIGRAPH_WORDS",
     "cyrillic_to_latin",
     "latin_to_cyrillic",
     "transliterate_catalogue",
@@ -101,29 +102,101 @@ KEEP_LATIN: frozenset[str] = frozenset(
     }
 )
 
-#: Beginnings of words in which "nj" or "dž" are two letters (н+ј, д+ж), not one: prefixes
-#: ending in "n" or "d" followed by a stem beginning with "j" or "ž". Matched case-insensitively
-#: at the start of a word; within the matched beginning no digraph is formed.
-SPLIT_DIGRAPH_PREFIXES: frozenset[str] = frozenset(
-    {
-        # n + j
-        "injek",  # injekcija, injektor, injektirati
-        "konjug",  # konjugacija, konjugovati
-        "konjunk",  # konjunkcija, konjunktura, konjunktivitis
-        "tanjug",  # Tanjug (news agency)
-        "vanjezi",  # vanjezički
-        "vanjugoslov",  # vanjugoslovenski
-        # d + ž
-        "nadždrel",  # nadždrelni
-        "nadživ",  # nadživeti, nadživjeti, nadživljavati
-        "odžal",  # odžaliti
-        "odživ",  # odživeti
-        "podžanr",  # podžanr
-        "podžar",  # podžariti
-        "podželud",  # podželudačni, podželudačna žlezda
-        "podžup",  # podžupan
-        "predželud",  # predželudac
-    }
+#: Words in which "nj" or "dž" are two letters (н+ј, д+ж), not one (њ, џ): the two sounds meet
+#: at a morpheme boundary, after a prefix ending in "n" or "d" and before a root beginning with
+#: "j" or "ž" (nad|živeti, od|žaliti, pod|županija; in|jekcija, kon|junkcija, van|jezički).
+#: Keys are the prefixes, values the beginnings of the roots that follow them. A word matches
+#: when it starts (case-insensitively) with prefix + root, possibly after "ne" or "iz"
+#: (neodžaljen, izvanjezički); every inflected form shares the beginning (injekcijom,
+#: nadživljavati). Only the boundary is kept apart: other digraphs of the word are joined as
+#: usual (nad|žnjeti -> наджњети, nad|življavati -> надживљавати).
+#:
+#: Sources: Pravopis srpskoga jezika (Matica srpska, Novi Sad 2010), on the Latin digraphs:
+#: lj, nj, dž are one letter each, except where the two sounds belong to two parts of a word,
+#: as after the prefixes nad-, od-, pod-, pred- (nadživeti, odžaliti, podžupan, predželudac) and
+#: in loan words with in-, kon-, van- (injekcija, konjunkcija, konjugacija, vanjezički); Ivan
+#: Klajn, Rečnik jezičkih nedoumica (4th ed., Beograd), entries injekcija, konjugacija,
+#: konjunktura; Nataša Mirković, "Jezikomanija: N + J = NJ ili NJ", Dnevnik (Novi Sad),
+#: 11 Nov 2017 (the n+j group appears in no native word except the abbreviation Tanjug, from
+#: "TelegrAfska agencija Nova JUGoslavija": Танјуг), and "Jezikomanija: Konjunktivitis ili
+#: konjuktivitis?", Dnevnik, 5 Jun 2021 (konjunktura, konjunktiv, konjunktivitis, konjugacija;
+#: no iotation at a prefix boundary). The roots were checked against the exception lists of
+#: existing Serbian transliterators, and against words in which the same letters are one
+#: sound and must stay so: njegov, konj, konjanik, konjak, kanjon, tanjir, vanjski (Croatian),
+#: inje, džep, nadžak (наџак, from Turkish), odžak and odžačar (оџак, оџачар).
+SPLIT_DIGRAPH_WORDS: dict[str, frozenset[str]] = {
+    # n + j
+    "an": frozenset({"jon"}),  # anjon (anion)
+    "in": frozenset(
+        {
+            "jekc",  # injekcija
+            "jekt",  # injektor, injektirati
+            "jicir",  # injicirati
+            "junk",  # injunkcija
+            "jurij",  # injurija (an insult, in law)
+        }
+    ),
+    "kon": frozenset(
+        {
+            "jug",  # konjugacija, konjugovati, konjugirati
+            "junk",  # konjunkcija, konjunktura, konjunktiv, konjunktivitis
+        }
+    ),
+    "pan": frozenset({"jelin", "jugoslov"}),  # panjelinski, panjugoslovenski
+    "tan": frozenset({"jug"}),  # Tanjug (news agency), Tanjugov
+    "van": frozenset({"jezi", "jugoslov"}),  # vanjezički, vanjugoslovenski
+    # d + ž
+    "feld": frozenset({"žandar"}),  # feldžandarm, feldžandarmerija
+    "nad": frozenset(
+        {
+            "ždrel",  # nadždrelni
+            "žet",  # nadžeti
+            "živ",  # nadživeti, nadživjeti, nadživljavati
+            "žnj",  # nadžnjeti
+        }
+    ),
+    "od": frozenset(
+        {
+            "žal",  # odžaliti, odžaljen
+            "živ",  # odživeti, odživljavati
+            "žubor",  # odžuboriti
+            "žvak",  # odžvakati
+        }
+    ),
+    "pod": frozenset(
+        {
+            "žanr",  # podžanr
+            "žar",  # podžariti, podžarivati
+            "želu",  # podželudačni, podželudačna žlezda
+            "žet",  # podžeti
+            "žeć",  # podžeći
+            "žež",  # podžežen
+            "žig",  # podžigati, podžigač
+            "žnj",  # podžnjeti
+            "žup",  # podžupan, podžupanija
+        }
+    ),
+    "pred": frozenset(
+        {
+            "želu",  # predželudac, predželuca (the d drops in inflection)
+            "žetv",  # predžetveni
+        }
+    ),
+}
+
+# Prefixes that may come before a word of SPLIT_DIGRAPH_WORDS: ne-odžaljen, iz-vanjezički.
+_OUTER_PREFIXES = ("ne", "iz")
+# Matches the beginning of a word up to the boundary that must not be joined.
+_SPLIT_DIGRAPH_RE = re.compile(
+    "(?:"
+    + "|".join(_OUTER_PREFIXES)
+    + ")?(?:"
+    + "|".join(
+        f"{prefix}(?=(?:{'|'.join(sorted(roots))}))"
+        for prefix, roots in sorted(SPLIT_DIGRAPH_WORDS.items())
+    )
+    + ")",
+    re.IGNORECASE,
 )
 
 _LATIN_TO_CYRILLIC: dict[str, str] = {
@@ -243,11 +316,10 @@ def _is_roman_numeral(word: str) -> bool:
 def _convert_word(word: str) -> str:
     if _FOREIGN_LETTERS.intersection(word) or _is_roman_numeral(word):
         return word
-    folded = word.casefold()
-    for prefix in SPLIT_DIGRAPH_PREFIXES:
-        if folded.startswith(prefix):
-            head, tail = word[: len(prefix)], word[len(prefix) :]
-            return _convert_letters(head, digraphs=False) + _convert_letters(tail, digraphs=True)
+    boundary = _SPLIT_DIGRAPH_RE.match(word)
+    if boundary:
+        head, tail = word[: boundary.end()], word[boundary.end() :]
+        return _convert_letters(head, digraphs=True) + _convert_letters(tail, digraphs=True)
     return _convert_letters(word, digraphs=True)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from sigurnet.core.script import (
     KEEP_LATIN,
-    SPLIT_DIGRAPH_PREFIXES,
+    SPLIT_DIGRAPH_WORDS,
     CatalogueError,
     cyrillic_to_latin,
     latin_to_cyrillic,
@@ -60,35 +60,136 @@ def test_decomposed_caron_is_treated_like_precomposed_letter() -> None:
     assert latin_to_cyrillic("dz\u030cep s\u030cuma") == "џеп шума"
 
 
+# One real word (an inflected form where there is one) for every prefix and root of
+# SPLIT_DIGRAPH_WORDS, with its Cyrillic spelling.
+SPLIT_EXAMPLES: dict[tuple[str, str], tuple[str, str]] = {
+    ("an", "jon"): ("anjoni", "анјони"),
+    ("in", "jekc"): ("injekcijom", "инјекцијом"),
+    ("in", "jekt"): ("injektor", "инјектор"),
+    ("in", "jicir"): ("injicirati", "инјицирати"),
+    ("in", "junk"): ("injunkcija", "инјункција"),
+    ("in", "jurij"): ("injurije", "инјурије"),
+    ("kon", "jug"): ("konjugacija", "конјугација"),
+    ("kon", "junk"): ("konjunktivitisa", "конјунктивитиса"),
+    ("pan", "jelin"): ("panjelinski", "панјелински"),
+    ("pan", "jugoslov"): ("panjugoslovenska", "панјугословенска"),
+    ("tan", "jug"): ("Tanjugu", "Танјугу"),
+    ("van", "jezi"): ("vanjezičkih", "ванјезичких"),
+    ("van", "jugoslov"): ("vanjugoslovenski", "ванјугословенски"),
+    ("feld", "žandar"): ("feldžandarmerija", "фелджандармерија"),
+    ("nad", "ždrel"): ("nadždrelni", "надждрелни"),
+    ("nad", "žet"): ("nadžeti", "наджети"),
+    ("nad", "živ"): ("nadživljavati", "надживљавати"),
+    ("nad", "žnj"): ("nadžnjeti", "наджњети"),
+    ("od", "žal"): ("odžalila", "оджалила"),
+    ("od", "živ"): ("odživeti", "одживети"),
+    ("od", "žubor"): ("odžuborio", "оджуборио"),
+    ("od", "žvak"): ("odžvakati", "оджвакати"),
+    ("pod", "žanr"): ("podžanrovi", "поджанрови"),
+    ("pod", "žar"): ("podžariti", "поджарити"),
+    ("pod", "želu"): ("podželudačna", "поджелудачна"),
+    ("pod", "žet"): ("podžeti", "поджети"),
+    ("pod", "žeć"): ("podžeći", "поджећи"),
+    ("pod", "žež"): ("podžežen", "поджежен"),
+    ("pod", "žig"): ("podžigač", "поджигач"),
+    ("pod", "žnj"): ("podžnjeti", "поджњети"),
+    ("pod", "žup"): ("podžupanija", "поджупанија"),
+    ("pred", "želu"): ("predželuca", "преджелуца"),
+    ("pred", "žetv"): ("predžetveni", "преджетвени"),
+}
+
+
+@pytest.mark.parametrize(("prefix", "root"), sorted(SPLIT_EXAMPLES))
+def test_nj_and_dz_across_a_prefix_boundary_stay_two_letters(prefix: str, root: str) -> None:
+    latin, cyrillic = SPLIT_EXAMPLES[(prefix, root)]
+    assert latin.lower().startswith(prefix + root)
+    assert latin_to_cyrillic(latin) == cyrillic
+    assert cyrillic_to_latin(cyrillic) == latin
+
+
+def test_every_split_digraph_rule_has_an_example() -> None:
+    rules = {(prefix, root) for prefix, roots in SPLIT_DIGRAPH_WORDS.items() for root in roots}
+    assert rules == set(SPLIT_EXAMPLES)
+
+
+def test_split_digraph_rules_are_a_prefix_in_n_or_d_before_a_root_in_j_or_z() -> None:
+    for prefix, roots in SPLIT_DIGRAPH_WORDS.items():
+        assert prefix == prefix.lower() and prefix[-1] in "nd"
+        for root in roots:
+            assert root == root.lower() and root[0] == {"n": "j", "d": "ž"}[prefix[-1]]
+
+
 @pytest.mark.parametrize(
     ("latin", "cyrillic"),
     [
-        ("injekcija", "инјекција"),
         ("Injekcija", "Инјекција"),
-        ("konjunkcija", "конјункција"),
+        ("INJEKCIJA", "ИНЈЕКЦИЈА"),
         ("KONJUNKTURA", "КОНЈУНКТУРА"),
-        ("konjugacija", "конјугација"),
-        ("nadživeti", "надживети"),
-        ("nadživljavati", "надживљавати"),
-        ("podžanr", "поджанр"),
-        ("nadždrelni", "надждрелни"),
-        ("podželudačna", "поджелудачна"),
-        ("Podžupan", "Поджупан"),
+        ("Nadživeti", "Надживети"),
+        ("NADŽIVETI", "НАДЖИВЕТИ"),
+        ("PODŽUPAN", "ПОДЖУПАН"),
+        ("TANJUG-a", "ТАНЈУГ-а"),
+        ("iNjEkCiJa", "иНјЕкЦиЈа"),
+        ("nadz\u030civeti", "надживети"),  # decomposed caron
     ],
 )
-def test_exception_words_keep_nj_and_dz_as_two_letters(latin: str, cyrillic: str) -> None:
+def test_split_digraph_rules_ignore_case_and_keep_it(latin: str, cyrillic: str) -> None:
     assert latin_to_cyrillic(latin) == cyrillic
 
 
-def test_exception_prefixes_are_lower_case_and_contain_the_split_digraph() -> None:
-    for prefix in SPLIT_DIGRAPH_PREFIXES:
-        assert prefix == prefix.lower()
-        assert "nj" in prefix or "dž" in prefix
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("neodžaljena", "неоджаљена"),
+        ("Izvanjezički", "Изванјезички"),
+        ("nekonjugovan", "неконјугован"),
+    ],
+)
+def test_split_digraph_rules_apply_after_ne_and_iz(latin: str, cyrillic: str) -> None:
+    assert latin_to_cyrillic(latin) == cyrillic
 
 
-def test_exception_prefix_only_applies_at_start_of_word() -> None:
+def test_other_digraphs_of_a_split_word_are_still_joined() -> None:
+    assert latin_to_cyrillic("nadživljavati podžnjeti NADŽNJETI") == (
+        "надживљавати поджњети НАДЖЊЕТИ"
+    )
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("njegov", "његов"),
+        ("Njegovom", "Његовом"),
+        ("konj", "коњ"),
+        ("konjanik", "коњаник"),
+        ("konjak", "коњак"),
+        ("konjušnica", "коњушница"),
+        ("kanjon", "кањон"),
+        ("tanjir", "тањир"),
+        ("tanjur", "тањур"),
+        ("panjevi", "пањеви"),
+        ("vanjski", "вањски"),
+        ("inje", "иње"),
+        ("injem", "ињем"),
+        ("džep", "џеп"),
+        ("nadžak", "наџак"),
+        ("NADŽAK", "НАЏАК"),
+        ("odžak", "оџак"),
+        ("odžačar", "оџачар"),
+        ("Odžaci", "Оџаци"),
+        ("džungla", "џунгла"),
+    ],
+)
+def test_words_with_a_real_nj_or_dz_keep_one_letter(latin: str, cyrillic: str) -> None:
+    assert latin_to_cyrillic(latin) == cyrillic
+
+
+def test_split_digraph_rule_only_applies_at_the_start_of_a_word() -> None:
+    # "konjušar" and "odžak" begin like kon|jug... and od|žal... but do not match a root;
+    # "kanjoni" holds "anjon" inside the word, not at its start.
     assert latin_to_cyrillic("konjušar") == "коњушар"
     assert latin_to_cyrillic("odžak") == "оџак"
+    assert latin_to_cyrillic("kanjoni") == "кањони"
 
 
 def test_foreign_words_with_q_w_x_y_stay_latin_whole() -> None:
