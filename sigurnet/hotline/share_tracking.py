@@ -18,11 +18,11 @@ Facebook's ``id``, ``story_fbid``, ``fbid``, ``v`` and ``comment_id``, Instagram
 ``img_index`` (which picture of a carousel), Telegram's ``single``, ``comment``, ``thread``
 and ``start``.
 
-Sources: the share links each app produces (copied from its share button, 2024-2025), checked
-against the per-site rules of the ClearURLs project (https://github.com/ClearURLs/Rules,
-``data.min.json``), which lists most of these; where ClearURLs is broader (Facebook's ``app``
-and ``eid``, TikTok's ``source`` and ``user_id``) we keep the parameter, because we are not
-certain it never selects content.
+Sources: the per-site rules of the ClearURLs project (https://github.com/ClearURLs/Rules,
+``data.min.json``), which list most of these, and the share links the apps produce (one pair
+per site in ``tests/hotline/test_canonical.py``). Where ClearURLs is broader (Facebook's ``app``
+and ``eid``, TikTok's ``source`` and ``user_id``) the parameter is kept, because we are not
+certain that it never selects content.
 """
 
 from __future__ import annotations
