@@ -20,12 +20,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import OperationalError, connection
+from django.utils import timezone
 
 from sigurnet.core.crypto import blind_index
 from sigurnet.hotline import email_intake
@@ -36,7 +39,11 @@ from sigurnet.hotline.email_intake import (
     parse_imap_url,
 )
 from sigurnet.hotline.models import ContentItem, Evidence, HeldEmail, IngestedEmail, Report
-from sigurnet.hotline.tasks import email_ack_cache_key, send_email_acknowledgement
+from sigurnet.hotline.tasks import (
+    apply_retention,
+    email_ack_cache_key,
+    send_email_acknowledgement,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -546,7 +553,9 @@ def _imap(server: Dovecot) -> imaplib.IMAP4_SSL:
 def _flags(server: Dovecot, mailbox: str) -> list[bytes]:
     conn = _imap(server)
     try:
-        conn.select(mailbox, readonly=True)
+        _status, count = conn.select(mailbox, readonly=True)
+        if count[0] == b"0":
+            return []
         _status, data = conn.fetch("1:*", "(FLAGS)")
         return [item for item in data if isinstance(item, bytes)]
     finally:
@@ -585,11 +594,53 @@ def test_imap_mailbox_on_a_real_server(
     assert canonical_urls(report)[1] == "https://video.example.net/c/kanal-123"
     assert HeldEmail.objects.get(reason__startswith="not an e-mail").source.endswith("UID 3")
     assert [m.to for m in mail.outbox] == [["marko.petrovic@example.org"]]
-    assert all(b"\\Seen" in flags for flags in _flags(dovecot, mailbox))
+    # Handled messages are expunged; the one a person had read stays.
+    (left,) = _flags(dovecot, mailbox)
+    assert b"\\Seen" in left and b"\\Deleted" not in left
 
-    output = run("--imap", url)  # everything is \Seen now
+    # Retention deletes the report and its record: the next run files and sends nothing.
+    _expire_everything(settings)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--imap", url)
     assert "Reports filed: 0. Held for a person: 0. Skipped (already ingested): 0." in output
-    assert Report.objects.count() == 1
+    assert Report.objects.count() == 0 and mail.outbox == []
+
+
+def test_imap_without_uidplus_flags_handled_messages_deleted_and_close_expunges(
+    dovecot, settings, monkeypatch
+):
+    mailbox = "Intake-no-uidplus"
+    conn = _imap(dovecot)
+    try:
+        assert conn.create(mailbox)[0] == "OK"
+        raw = sample("plain-two-urls").replace(b"\n", b"\r\n")
+        assert conn.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)[0] == "OK"
+    finally:
+        conn.logout()
+    real = email_intake._capabilities
+    monkeypatch.setattr(email_intake, "_capabilities", lambda c: real(c) - {"UIDPLUS"})
+    settings.SIGURNET_INTAKE_IMAP_CAFILE = dovecot.cafile
+    url = f"imaps://{dovecot.user}:{dovecot.password}@localhost:{dovecot.imaps_port}/{mailbox}"
+    assert "Reports filed: 1." in run("--imap", url)
+    assert _flags(dovecot, mailbox) == []
+
+
+def test_the_database_down_leaves_imap_messages_unseen(dovecot, settings, database_down_at_filing):
+    mailbox = "Intake-database-down"
+    conn = _imap(dovecot)
+    try:
+        assert conn.create(mailbox)[0] == "OK"
+        raw = sample("plain-two-urls").replace(b"\n", b"\r\n")
+        assert conn.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)[0] == "OK"
+    finally:
+        conn.logout()
+    settings.SIGURNET_INTAKE_IMAP_CAFILE = dovecot.cafile
+    url = f"imaps://{dovecot.user}:{dovecot.password}@localhost:{dovecot.imaps_port}/{mailbox}"
+    with pytest.raises(CommandError, match="stay unread"):
+        run("--imap", url)
+    (flags,) = _flags(dovecot, mailbox)
+    assert b"\\Seen" not in flags and b"\\Deleted" not in flags
 
 
 def test_imap_with_an_untrusted_certificate_is_refused(dovecot, settings):
@@ -598,3 +649,233 @@ def test_imap_with_an_untrusted_certificate_is_refused(dovecot, settings):
     with pytest.raises(CommandError, match="Cannot connect") as error:
         run("--imap", url)
     assert dovecot.password not in str(error.value)
+
+
+# --- After retention, nothing again ------------------------------------------------------
+
+
+def _expire_everything(settings) -> None:
+    long_ago = timezone.now() - timedelta(days=settings.SIGURNET_REPORT_RETENTION_DAYS + 1)
+    Report.objects.update(status="closed", updated_at=long_ago)
+    IngestedEmail.objects.update(ingested_at=long_ago)
+    HeldEmail.objects.update(received_at=long_ago)
+    apply_retention()
+    assert not Report.objects.exists() and not IngestedEmail.objects.exists()
+    assert not HeldEmail.objects.exists()
+
+
+def test_after_retention_the_next_run_files_nothing_and_sends_nothing(
+    ingested, maildir, settings, django_capture_on_commit_callbacks
+):
+    assert len(mail.outbox) == FILED_SAMPLES
+    _expire_everything(settings)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--maildir", str(maildir))
+    assert output.strip() == "Reports filed: 0. Held for a person: 0. Skipped (already ingested): 0."
+    assert Report.objects.count() == 0 and HeldEmail.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_a_crash_between_commit_and_removal_files_nothing_twice(
+    maildir, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(email_intake, "_remove_from_maildir", lambda path: False)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(
+        CommandError, match="could not be removed"
+    ):
+        run("--maildir", str(maildir))
+    monkeypatch.undo()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--maildir", str(maildir))
+    assert output.strip() == (
+        "Reports filed: 0. Held for a person: 0. "
+        f"Skipped (already ingested): {FILED_SAMPLES + HELD_SAMPLES}."
+    )
+    assert Report.objects.count() == FILED_SAMPLES and mail.outbox == []
+    assert list((maildir / "new").iterdir()) == list((maildir / "cur").iterdir()) == []
+
+
+def test_messages_an_older_version_handled_are_not_filed_again_after_the_upgrade(maildir):
+    # Before the content key: handled messages stayed in cur/ with the S flag, and the record
+    # was keyed on the Message-ID alone.
+    for path in list((maildir / "new").iterdir()):
+        path.rename(maildir / "cur" / f"{path.name}:2,S")
+    first = sample("plain-two-urls")
+    IngestedEmail.objects.create(message_id_index=email_intake.legacy_message_key(first))
+    # A second message under the same Message-ID, skipped by the older version: filed now.
+    other = first.replace(b"lazni.profil", b"drugi.profil")
+    second = maildir / "cur" / "1800000000.reused-id:2,S"
+    second.write_bytes(other)
+    os.utime(second, (time.time() + 3600, time.time() + 3600))  # delivered after the record
+    output = run("--maildir", str(maildir))
+    assert f"Reports filed: {FILED_SAMPLES}. Held for a person: {HELD_SAMPLES}." in output
+    assert "Skipped (already ingested): 1." in output
+    descriptions = [report.description for report in Report.objects.all()]
+    assert not any("lazni.profil" in text for text in descriptions)
+    assert any("drugi.profil" in text for text in descriptions)
+
+
+# --- What the text says -------------------------------------------------------------------
+
+
+def _mime(body: str, content_type: str = 'multipart/alternative; boundary="b1"') -> bytes:
+    return (
+        "From: Reporter <reporter@example.org>\r\n"
+        "Subject: Links\r\n"
+        f"Message-ID: <{hashlib.sha256(body.encode()).hexdigest()[:16]}@example.org>\r\n"
+        "MIME-Version: 1.0\r\n"
+        f"Content-Type: {content_type}\r\n"
+        "\r\n" + body
+    ).encode("utf-8")
+
+
+def _filed(raw: bytes) -> Report:
+    result = ingest_message(raw, source="test")
+    assert result.outcome == "filed", result
+    return Report.objects.get(pk=result.report_id)
+
+
+HTML_PART = (
+    '<p>Plain text is shorter. See https://only-in-html.example.com/text and '
+    '<a href="https://real-target.example.net/phish">https://shown.example.org/bank</a>.</p>'
+)
+
+
+def test_links_only_in_the_html_alternative_are_kept():
+    raw = _mime(
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Plain text is shorter.\r\n"
+        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        f"{HTML_PART}\r\n--b1--\r\n"
+    )
+    report = _filed(raw)
+    assert canonical_urls(report) == [
+        "https://only-in-html.example.com/text",
+        "https://shown.example.org/bank",
+        "https://real-target.example.net/phish",
+    ]
+    assert report.description == "Links\n\nPlain text is shorter."  # the plain text
+
+
+def test_links_in_html_inside_multipart_related_as_outlook_sends_it():
+    raw = _mime(
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Plain text is shorter.\r\n"
+        '--b1\r\nContent-Type: multipart/related; boundary="b2"\r\n\r\n'
+        "--b2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        f"{HTML_PART}<img src=\"cid:logo\">\r\n"
+        "--b2\r\nContent-Type: image/png\r\nContent-ID: <logo>\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        "iVBORw0KGgo=\r\n--b2--\r\n--b1--\r\n"
+    )
+    report = _filed(raw)
+    assert set(canonical_urls(report)) == {
+        "https://only-in-html.example.com/text",
+        "https://shown.example.org/bank",
+        "https://real-target.example.net/phish",
+    }
+
+
+def test_a_multipart_message_without_a_boundary_is_read_as_text():
+    raw = _mime(
+        "Content-Type: text/plain\r\n\r\nLook at https://no-boundary.example.com/page now.\r\n",
+        content_type="multipart/mixed",
+    )
+    report = _filed(raw)
+    assert canonical_urls(report) == ["https://no-boundary.example.com/page"]
+    assert "no-boundary.example.com/page now" in report.description
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "\u00a0", "\u2060", "\ufeff", "\u200c", "\u200d", "\u202f", "\u200e", "\u202e",
+     "\u2066", "\u2069"],
+)  # fmt: skip
+def test_invisible_characters_end_a_web_address(invisible):
+    body = (
+        f"Here: https://evil.example.com/path{invisible}and more, "
+        f"www.bad.example.com{invisible}x and evil[.]example[.]org/p{invisible}y\r\n"
+    )
+    raw = (
+        "From: Reporter <reporter@example.org>\r\nSubject: Hidden\r\n"
+        f"Message-ID: <invisible-{ord(invisible)}@example.org>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body
+    ).encode("utf-8")
+    report = _filed(raw)
+    assert submitted_urls(report) == [
+        "https://evil.example.com/path",
+        "www.bad.example.com",
+        "evil[.]example[.]org/p",
+    ]
+
+
+# --- When things go wrong ------------------------------------------------------------------
+
+
+def test_a_folder_that_is_no_maildir_is_an_error_before_any_count(tmp_path):
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="is not a Maildir.*--create-maildir"):
+        call_command("ingest_email", "--maildir", str(tmp_path / "Maildir"), stdout=out)
+    assert out.getvalue() == ""
+
+
+def test_create_maildir_makes_a_private_maildir_and_reads_it(tmp_path):
+    target = tmp_path / "var" / "Maildir"
+    output = run("--maildir", str(target), "--create-maildir")
+    assert output.strip() == "Reports filed: 0. Held for a person: 0. Skipped (already ingested): 0."
+    for folder in (target, target / "cur", target / "new", target / "tmp"):
+        assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
+    (target / "new" / "1.mail").write_bytes(sample("plain-two-urls"))
+    assert "Reports filed: 1." in run("--maildir", str(target), "--create-maildir")
+
+
+@pytest.fixture
+def database_down_at_filing():
+    """The database stops answering when the first report is written, and stays down."""
+    down = {"now": False}
+
+    def refuse(execute, sql, params, many, context):
+        if "hotline_report" in sql and sql.lstrip().upper().startswith("INSERT"):
+            down["now"] = True
+        if down["now"]:
+            raise OperationalError("could not connect to server: Connection refused")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse):
+        yield down
+
+
+def test_the_database_down_during_ingest_leaves_the_messages_unread(
+    maildir, database_down_at_filing, django_capture_on_commit_callbacks
+):
+    before = sorted(p.name for p in (maildir / "new").iterdir())
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(
+        CommandError, match="could not be handled; they stay unread"
+    ):
+        run("--maildir", str(maildir))
+    assert database_down_at_filing["now"]
+    assert sorted(p.name for p in (maildir / "new").iterdir()) == before
+    assert (maildir / "cur" / "1699999999.no-message-id.eml").exists()
+    assert mail.outbox == []
+
+
+def test_the_database_lost_only_while_filing_holds_nothing_and_leaves_the_message(maildir):
+    failures = {"left": 1}
+
+    def once(execute, sql, params, many, context):
+        if "hotline_report" in sql and sql.lstrip().upper().startswith("INSERT"):
+            if failures["left"]:
+                failures["left"] -= 1
+                raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(once), pytest.raises(CommandError, match="stay unread"):
+        run("--maildir", str(maildir))
+    assert HeldEmail.objects.filter(reason__startswith="could not be filed").count() == 0
+    (left,) = (maildir / "new").iterdir()  # the first message, for the next run
+    assert left.name == "1700000001.plain-two-urls.eml"
+    assert "Reports filed: 1." in run("--maildir", str(maildir))
+    assert Report.objects.count() == FILED_SAMPLES
