@@ -105,14 +105,13 @@ INVISIBLE = (
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # Candidates only; each one is validated (and un-defanged) by ``canonicalize``.
 _URL_CANDIDATE = re.compile(
-    r"""
+    rf"""
       (?: \b h(?:tt|xx)ps? (?: : | \[:\] ) //       # http://, hxxps://, https[:]//
         | \b www (?: \. | \[\.\] ) (?=\w)           # www.example.com
-      ) [^\s<>"'`\u00ab\u00bb\u201c\u201d\u201e%(invisible)s]+
+      ) [^\s<>"'`\u00ab\u00bb\u201c\u201d\u201e{INVISIBLE}]+
     | (?<![\w@.\-/\[])                              # evil[.]example[.]com/path
-      [\w\-]+ (?: \[\.\] [\w\-]+ )+ (?: [/?#:] [^\s<>"'`%(invisible)s]* )?
-    """
-    % {"invisible": INVISIBLE},
+      [\w\-]+ (?: \[\.\] [\w\-]+ )+ (?: [/?#:] [^\s<>"'`{INVISIBLE}]* )?
+    """,
     re.IGNORECASE | re.VERBOSE,
 )
 _TRAILING = ".,;:!?'\"*_~\u2019\u201d\u00bb"
@@ -661,9 +660,7 @@ def _claim_legacy_record(raw: bytes, key: str, handled_before: datetime) -> bool
     return claimed > 0
 
 
-def ingest_message(
-    raw: bytes, *, source: str, handled_before: datetime | None = None
-) -> Result:
+def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None = None) -> Result:
     """File one message as a report, or hold it; SKIPPED if it was handled before.
 
     ``handled_before``: when the mailbox says the message was handled (a Maildir file in
@@ -732,6 +729,9 @@ def _ingest_safely(raw: bytes, *, source: str, handled_before: datetime | None =
 # --- Maildir -------------------------------------------------------------------------------
 
 
+MAILDIR_FOLDERS = ("cur", "new", "tmp")
+
+
 def _flags(name: str) -> str:
     _base, _sep, info = name.partition(":")
     return info[2:] if info.startswith("2,") else ""
@@ -740,11 +740,12 @@ def _flags(name: str) -> str:
 def check_maildir(path: str | os.PathLike[str]) -> Path:
     """The Maildir's path; IntakeError when it is no Maildir."""
     root = Path(path)
-    if not all((root / folder).is_dir() for folder in ("new", "cur", "tmp")):
+    folders = [root / name for name in MAILDIR_FOLDERS]
+    if not all(folder.is_dir() for folder in folders):
+        paths = " ".join(str(path) for path in [root, *folders])
         raise IntakeError(
-            f"{root} is not a Maildir (it needs the folders cur/, new/ and tmp/; "
-            "create them with --create-maildir or: install -d -m 0700 "
-            f"{root} {root}/cur {root}/new {root}/tmp)"
+            f"{root} is not a Maildir (it needs the folders cur/, new/ and tmp/; create them "
+            f"with --create-maildir, or: install -d -m 0700 {paths})"
         )
     return root
 
@@ -752,7 +753,7 @@ def check_maildir(path: str | os.PathLike[str]) -> Path:
 def create_maildir(path: str | os.PathLike[str]) -> Path:
     """Create a Maildir (the folders missing of cur/, new/, tmp/), readable by its owner only."""
     root = Path(path)
-    for folder in (root, root / "cur", root / "new", root / "tmp"):
+    for folder in [root, *(root / name for name in MAILDIR_FOLDERS)]:
         if not folder.is_dir():
             folder.mkdir(mode=0o700, parents=True)
             folder.chmod(0o700)  # whatever the umask
@@ -892,7 +893,7 @@ def _capabilities(conn: imaplib.IMAP4) -> set[str]:
     return {word.decode("ascii", "replace").upper() for word in words}
 
 
-def _remove_from_imap(conn: imaplib.IMAP4, uid: bytes, uidplus: bool) -> bool:
+def _remove_from_imap(conn: imaplib.IMAP4, uid: str, uidplus: bool) -> bool:
     """Flag a handled message \\Seen and \\Deleted and expunge it (that UID only, with UIDPLUS;
     without it, CLOSE at the end of the run expunges it). False when the server refused."""
     status, _data = conn.uid("STORE", uid, "+FLAGS.SILENT", "(\\Seen \\Deleted)")
@@ -937,7 +938,7 @@ def ingest_imap(url: str, *, cafile: str | None = None, limit: int | None = None
             result = _ingest_safely(raw, source=f"{source.label} UID {uid.decode()}")
             counts.add(result)
             # The report or the held copy is committed by now.
-            if result.outcome != FAILED and not _remove_from_imap(conn, uid, uidplus):
+            if result.outcome != FAILED and not _remove_from_imap(conn, uid.decode(), uidplus):
                 log.error("Could not remove UID %s from %s", uid.decode(), source.label)
                 counts.unremoved += 1
         if uidplus and "UNSELECT" in capabilities:
