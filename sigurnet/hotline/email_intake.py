@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 # Every web address of an e-mail becomes a content item of its one report (the web form's limit
 # of 20 is for typing). Beyond this the message is held for a person: a list that long is a data
 # dump, not a report (and ReportedURL.position is a small integer).
-MAX_URLS = 10_000
+MAX_URLS = 5_000
 MAX_DESCRIPTION = 5000
 MAX_ATTACHMENTS = 10
 MAX_FORWARD_DEPTH = 3

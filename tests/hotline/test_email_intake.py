@@ -43,6 +43,7 @@ from sigurnet.hotline.tasks import (
     email_ack_cache_key,
     send_email_acknowledgement,
 )
+from tests.conftest import free_port, requires_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -882,3 +883,29 @@ def test_the_database_lost_only_while_filing_holds_nothing_and_leaves_the_messag
     assert left.name == "1700000001.plain-two-urls.eml"
     assert "Reports filed: 1." in run("--maildir", str(maildir))
     assert Report.objects.count() == FILED_SAMPLES
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_unreachable_during_ingest_leaves_the_messages_unread(maildir):
+    # The real thing: the server stops listening (here: the connection points at a closed
+    # port) while the command runs.
+    real = dict(connection.settings_dict)
+    options = dict(real.get("OPTIONS", {}))
+    if "pool" in options:
+        options["pool"] = {**options["pool"], "timeout": 0.2, "min_size": 0}
+    connection.close()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
+    connection.settings_dict.update(PORT=str(free_port()), OPTIONS=options)
+    try:
+        with pytest.raises(CommandError, match="stay unread"):
+            run("--maildir", str(maildir))
+    finally:
+        connection.close()
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(real)
+    assert len(list((maildir / "new").iterdir())) == FILED_SAMPLES + HELD_SAMPLES - 1
+    assert Report.objects.count() == 0 and HeldEmail.objects.count() == 0
