@@ -33,6 +33,7 @@ from django.utils import timezone
 from sigurnet.hotline import email_intake
 from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.email_intake import (
+    create_maildir,
     held_raw_bytes,
     ingest_message,
     parse_imap_url,
@@ -909,3 +910,14 @@ def test_postgresql_unreachable_during_ingest_leaves_the_messages_unread(maildir
         connection.settings_dict.update(real)
     assert len(list((maildir / "new").iterdir())) == FILED_SAMPLES + HELD_SAMPLES - 1
     assert Report.objects.count() == 0 and HeldEmail.objects.count() == 0
+
+
+def test_an_old_record_does_not_stand_for_a_message_delivered_after_it(tmp_path):
+    box = create_maildir(tmp_path / "Box")
+    raw = sample("plain-two-urls")
+    IngestedEmail.objects.create(message_id_index=email_intake.legacy_message_key(raw))
+    later = box / "cur" / "1800000000.reused-id:2,S"  # read in a mail program, say
+    later.write_bytes(raw.replace(b"lazni.profil", b"drugi.profil"))
+    an_hour_on = time.time() + 3600
+    os.utime(later, (an_hour_on, an_hour_on))
+    assert "Reports filed: 1." in run("--maildir", str(box))
