@@ -3,15 +3,22 @@
 ``python -m sigurnet ingest_email`` calls :func:`ingest_maildir` or :func:`ingest_imap`; both
 hand each message's bytes to :func:`ingest_message`, which
 
-* skips a message that was handled before (``IngestedEmail``, keyed by :func:`message_key`);
+* skips a message that was handled before (``IngestedEmail``, keyed by :func:`message_key`, a
+  keyed hash of its Message-ID and of its bytes: a different message that reuses a Message-ID
+  is a new message);
 * holds it for a person (``HeldEmail``, raw bytes base64-encoded, then encrypted by the field)
   when it is no e-mail at all, an automatic reply or bounce, empty, or when filing it fails;
 * otherwise files a report (channel "email", category "other") with the text, the web
   addresses found in it and its attachments as evidence, and after the commit queues an
   acknowledgement to the sender (``tasks.send_email_acknowledgement``).
 
-One message's failure never stops the others. Reasons stored in ``HeldEmail.reason`` (a plain,
-unencrypted column) never contain anything taken from the message.
+Once its report or held copy is committed, a message is removed from the mailbox (Maildir: the
+file is deleted; IMAP: flagged as deleted and expunged by UID), so a run after retention has
+deleted the report cannot file it again. The ``IngestedEmail`` record covers a crash between the
+commit and the removal. A message that could not be handled at all (the database is down) stays
+unread for the next run. One message's failure never stops the others. Reasons stored in
+``HeldEmail.reason`` (a plain, unencrypted column) never contain anything taken from the
+message.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import re
 import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -37,7 +45,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from publicsuffixlist import PublicSuffixList
 
 from sigurnet.core.crypto import blind_index
@@ -48,13 +56,19 @@ from sigurnet.hotline.services import ReportSubmission, file_report
 
 log = logging.getLogger(__name__)
 
-MAX_URLS = 20
+# Every web address of an e-mail becomes a content item of its one report (the web form's limit
+# of 20 is for typing). Beyond this the message is held for a person: a list that long is a data
+# dump, not a report (and ReportedURL.position is a small integer).
+MAX_URLS = 5_000
 MAX_DESCRIPTION = 5000
 MAX_ATTACHMENTS = 10
 MAX_FORWARD_DEPTH = 3
 # Text without a declared charset that is not UTF-8: the usual legacy encoding of the region.
 FALLBACK_CHARSET = "windows-1250"
 IMAP_TIMEOUT_SECONDS = 60
+# A record of an older version stands for a Maildir message delivered before it was made;
+# this much allows for a clock set back a little.
+LEGACY_CLOCK_SLACK = timedelta(minutes=5)
 
 FILED = "filed"
 HELD = "held"
@@ -72,6 +86,7 @@ _IGNORED_TYPES = frozenset(
     }
 )
 _PRECEDENCE_AUTOMATIC = frozenset({"bulk", "junk", "auto_reply", "auto-reply"})
+_NO_BOUNDARY_NOTE = "[multipart message without a MIME boundary: its body is shown as it came]"
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -79,14 +94,23 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 _LINK_SCHEME = re.compile(r"(?i)h(?:tt|xx)ps?(?::|\[:\])//")
+# Characters that show as nothing (zero-width space and joiners, word joiner and the invisible
+# operators, byte-order mark, Mongolian vowel separator, bidirectional marks, embeddings,
+# overrides and isolates). They end a web address, like the spaces (no-break and narrow
+# no-break spaces included) that ``\s`` stands for.
+INVISIBLE = (
+    "\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # Candidates only; each one is validated (and un-defanged) by ``canonicalize``.
 _URL_CANDIDATE = re.compile(
-    r"""
+    rf"""
       (?: \b h(?:tt|xx)ps? (?: : | \[:\] ) //       # http://, hxxps://, https[:]//
         | \b www (?: \. | \[\.\] ) (?=\w)           # www.example.com
-      ) [^\s<>"'`\u00ab\u00bb\u201c\u201d\u201e]+
+      ) [^\s<>"'`\u00ab\u00bb\u201c\u201d\u201e{INVISIBLE}]+
     | (?<![\w@.\-/\[])                              # evil[.]example[.]com/path
-      [\w\-]+ (?: \[\.\] [\w\-]+ )+ (?: [/?#:] [^\s<>"'`]* )?
+      [\w\-]+ (?: \[\.\] [\w\-]+ )+ (?: [/?#:] [^\s<>"'`{INVISIBLE}]* )?
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -115,6 +139,7 @@ class Counts:
     held: int = 0
     skipped: int = 0
     failed: int = 0
+    unremoved: int = 0  # handled, but still in the mailbox (see the log)
 
     @property
     def handled(self) -> int:
@@ -128,6 +153,7 @@ class Counts:
         self.held += other.held
         self.skipped += other.skipped
         self.failed += other.failed
+        self.unremoved += other.unremoved
 
 
 @dataclass(frozen=True)
@@ -142,7 +168,7 @@ class ParsedEmail:
     subject: str
     sender: str  # a valid address, or ""
     body: str  # the text, forwarded messages included
-    urls: list[str]  # as written (possibly defanged), validated, deduplicated, at most MAX_URLS
+    urls: list[str]  # as written (possibly defanged), validated, deduplicated, all of them
     attachments: list[Attachment]
     automatic: str  # why it is an automatic message, or ""
     notes: list[str] = field(default_factory=list)
@@ -151,21 +177,29 @@ class ParsedEmail:
 # --- Identity ------------------------------------------------------------------------------
 
 
-def message_key(raw: bytes) -> str:
-    """The blind index that marks a message as handled.
-
-    ``blind_index(Message-ID, "email")`` (without any whitespace), or of the SHA-256 of the raw
-    bytes (hex) when there is no Message-ID.
-    """
-    message_id = ""
+def _message_id(raw: bytes) -> str:
     try:
-        headers = BytesHeaderParser().parsebytes(raw)
-        value = headers.get("Message-ID")
-        if value is not None:
-            message_id = clean_text("".join(str(value).split()))
+        value = BytesHeaderParser().parsebytes(raw).get("Message-ID")
     except Exception:  # a header the parser chokes on: the bytes identify the message
-        message_id = ""
-    return blind_index(message_id or hashlib.sha256(raw).hexdigest(), "email")
+        return ""
+    return clean_text("".join(str(value).split())) if value is not None else ""
+
+
+def message_key(raw: bytes) -> str:
+    """The blind index that marks a message as handled: its Message-ID and its content.
+
+    ``blind_index(Message-ID + SHA-256 of the bytes, "email-content")``, the bytes taken with
+    Unix line ends (a Maildir stores LF, IMAP sends CRLF). A byte-identical re-delivery is the
+    same message; a different message that reuses a Message-ID (one phishing campaign, many
+    victims forwarding it) is not. A keyed hash: it holds nothing readable of the message.
+    """
+    digest = hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+    return blind_index(f"{_message_id(raw)}\n{digest}", "email-content")
+
+
+def legacy_message_key(raw: bytes) -> str:
+    """The key of versions before the content key: Message-ID alone (SHA-256 without one)."""
+    return blind_index(_message_id(raw) or hashlib.sha256(raw).hexdigest(), "email")
 
 
 def held_raw_bytes(held: HeldEmail) -> bytes:
@@ -383,15 +417,14 @@ def _known_suffix(host: str) -> bool:
     return _suffix_list().publicsuffix(host, accept_unknown=False) is not None
 
 
-def select_urls(candidates: Iterable[str]) -> tuple[list[str], int]:
-    """Valid, distinct (by canonical form) addresses, at most MAX_URLS; and how many more.
+def select_urls(candidates: Iterable[str]) -> list[str]:
+    """Valid, distinct (by canonical form) addresses, in the order given.
 
     An address written without a scheme (``www.example.com``, ``evil[.]example[.]com``)
     counts only when its host ends in a known public suffix.
     """
     seen: set[str] = set()
     chosen: list[str] = []
-    extra = 0
     for candidate in candidates:
         try:
             parsed = canonicalize(candidate)
@@ -403,11 +436,8 @@ def select_urls(candidates: Iterable[str]) -> tuple[list[str], int]:
         if canonical in seen:
             continue
         seen.add(canonical)
-        if len(chosen) < MAX_URLS:
-            chosen.append(candidate)
-        else:
-            extra += 1
-    return chosen, extra
+        chosen.append(candidate)
+    return chosen
 
 
 def _leaves(part: Message) -> Iterator[Message]:
@@ -441,8 +471,10 @@ def _filename(part: Message, index: int) -> str:
 
 @dataclass
 class _Collected:
-    links: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # hrefs of HTML links
+    url_texts: list[str] = field(default_factory=list)  # read for addresses, not described
     attachments: list[Attachment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _read_body(msg: Message, depth: int, collected: _Collected) -> str:
@@ -469,12 +501,20 @@ def _read_body(msg: Message, depth: int, collected: _Collected) -> str:
             text = _read_body(inner, depth + 1, collected)
             forwarded.append("\n".join(heading) + "\n\n" + text)
             continue
+        if part.get_content_maintype() == "multipart":  # no boundary: no parts to tell apart
+            plain.append(clean_text(decode_text(_payload(part), part.get_content_charset())))
+            if _NO_BOUNDARY_NOTE not in collected.notes:
+                collected.notes.append(_NO_BOUNDARY_NOTE)
+            continue
         inline = part.get_content_disposition() != "attachment"
         if ctype == "text/plain" and inline:
             plain.append(clean_text(decode_text(_payload(part), part.get_content_charset())))
         elif ctype == "text/html" and inline:
             text, links = html_to_text(decode_text(_payload(part), part.get_content_charset()))
             html.append(clean_text(text))
+            # Every alternative is read for addresses (the plain one may lack some), each
+            # link with its href and the text it shows; the description keeps the plain text.
+            collected.url_texts.append(html[-1])
             collected.links.extend(clean_text(link) for link in links)
         else:
             data = _payload(part)
@@ -506,14 +546,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     collected = _Collected()
     subject = header_text(msg, "Subject")[:300]
     body = _read_body(msg, 0, collected)
-    candidates = url_candidates(subject) + url_candidates(body) + collected.links
-    urls, extra = select_urls(candidates)
-    notes = []
-    if extra:
-        notes.append(
-            f"[{extra} more web address(es) in the message: only the first {MAX_URLS} "
-            "are linked to the report]"
-        )
+    candidates = url_candidates(subject) + url_candidates(body)
+    for text in collected.url_texts:
+        candidates += url_candidates(text)
+    urls = select_urls(candidates + collected.links)
     return ParsedEmail(
         subject=subject,
         sender=_sender(msg),
@@ -521,7 +557,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         urls=urls,
         attachments=collected.attachments,
         automatic=automatic_reason(msg),
-        notes=notes,
+        notes=collected.notes,
     )
 
 
@@ -605,10 +641,39 @@ def _queue_acknowledgement(report_id: int) -> None:
         log.exception("Could not send the acknowledgement for report %s", report_id)
 
 
-def ingest_message(raw: bytes, *, source: str) -> Result:
-    """File one message as a report, or hold it; SKIPPED if it was handled before."""
+def _claim_legacy_record(raw: bytes, key: str, handled_before: datetime) -> bool:
+    """Whether an older version already handled this message; its record then takes ``key``.
+
+    Versions before the content key kept handled messages in the Maildir (``cur/``, flag S)
+    and keyed their records on the Message-ID alone. Such a record counts for the first
+    message with that Message-ID that was delivered before the record was made; the others
+    (a reused Message-ID) are new messages.
+    """
+    try:
+        with transaction.atomic():
+            claimed = IngestedEmail.objects.filter(
+                message_id_index=legacy_message_key(raw),
+                ingested_at__gte=handled_before - LEGACY_CLOCK_SLACK,
+            ).update(message_id_index=key)
+    except IntegrityError:  # a parallel run recorded this very message a moment ago
+        return True
+    return claimed > 0
+
+
+def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None = None) -> Result:
+    """File one message as a report, or hold it; SKIPPED if it was handled before.
+
+    ``handled_before``: when the mailbox says the message was handled (a Maildir file in
+    ``cur/`` with the S flag), the time it was delivered; a record of an older version may then
+    stand for it (see :func:`_claim_legacy_record`).
+
+    Raises ``OperationalError``/``InterfaceError`` when the database cannot be reached: the
+    message is then neither filed nor held and must stay in the mailbox.
+    """
     key = message_key(raw)
     if _already_ingested(key):
+        return Result(SKIPPED)
+    if handled_before is not None and _claim_legacy_record(raw, key, handled_before):
         return Result(SKIPPED)
     try:
         parsed = parse_email(raw)
@@ -621,6 +686,8 @@ def ingest_message(raw: bytes, *, source: str) -> Result:
         return _hold(raw, key, source, parsed.automatic)
     if not parsed.body.strip() and not parsed.urls and not parsed.attachments:
         return _hold(raw, key, source, "empty: no text, web address or attachment")
+    if len(parsed.urls) > MAX_URLS:
+        return _hold(raw, key, source, f"more than {MAX_URLS} web addresses: for a person")
 
     stored: list[str] = []
     try:
@@ -641,6 +708,8 @@ def ingest_message(raw: bytes, *, source: str) -> Result:
                 transaction.on_commit(partial(_queue_acknowledgement, filed.report.pk))
     except Exception as exc:
         _remove_files(stored)
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise  # the database went away: not a reason to hold the message
         if _already_ingested(key):
             return Result(SKIPPED)
         log.exception("Could not file an incoming e-mail from %s", source)
@@ -649,10 +718,10 @@ def ingest_message(raw: bytes, *, source: str) -> Result:
     return Result(FILED, report_id=filed.report.pk)
 
 
-def _ingest_safely(raw: bytes, *, source: str) -> Result:
+def _ingest_safely(raw: bytes, *, source: str, handled_before: datetime | None = None) -> Result:
     try:
-        return ingest_message(raw, source=source)
-    except Exception:  # even holding failed (database down): leave it for the next run
+        return ingest_message(raw, source=source, handled_before=handled_before)
+    except Exception:  # the database is down (or even holding failed): leave it for next run
         log.exception("Could not handle an incoming e-mail from %s", source)
         return Result(FAILED)
 
@@ -660,33 +729,55 @@ def _ingest_safely(raw: bytes, *, source: str) -> Result:
 # --- Maildir -------------------------------------------------------------------------------
 
 
-def _seen_name(name: str) -> str:
-    """The Maildir file name with the "seen" flag: ``unique:2,<flags>`` with S among them."""
-    base, _sep, info = name.partition(":")
-    flags = info[2:] if info.startswith("2,") else ""
-    return f"{base}:2,{''.join(sorted(set(flags) | {'S'}))}"
+MAILDIR_FOLDERS = ("cur", "new", "tmp")
 
 
-def _mark_seen(root: Path, folder: str, name: str) -> None:
-    target = root / "cur" / _seen_name(name)
-    source = root / folder / name
-    if source == target:
-        return
+def _flags(name: str) -> str:
+    _base, _sep, info = name.partition(":")
+    return info[2:] if info.startswith("2,") else ""
+
+
+def check_maildir(path: str | os.PathLike[str]) -> Path:
+    """The Maildir's path; IntakeError when it is no Maildir."""
+    root = Path(path)
+    folders = [root / name for name in MAILDIR_FOLDERS]
+    if not all(folder.is_dir() for folder in folders):
+        paths = " ".join(str(path) for path in [root, *folders])
+        raise IntakeError(
+            f"{root} is not a Maildir (it needs the folders cur/, new/ and tmp/; create them "
+            f"with --create-maildir, or: install -d -m 0700 {paths})"
+        )
+    return root
+
+
+def create_maildir(path: str | os.PathLike[str]) -> Path:
+    """Create a Maildir (the folders missing of cur/, new/, tmp/), readable by its owner only."""
+    root = Path(path)
+    for folder in [root, *(root / name for name in MAILDIR_FOLDERS)]:
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700, parents=True)
+            folder.chmod(0o700)  # whatever the umask
+    return check_maildir(root)
+
+
+def _remove_from_maildir(path: Path) -> bool:
+    """Delete a handled message's file; False (and logged) when that fails."""
     try:
-        os.replace(source, target)
-    except FileNotFoundError:  # another reader moved it meanwhile
+        path.unlink()
+    except FileNotFoundError:  # another run removed it meanwhile
         pass
     except OSError:
-        log.warning("Could not move %s to cur/", source)
+        log.error("Could not remove the handled message %s from the Maildir", path)
+        return False
+    return True
 
 
 def ingest_maildir(path: str | os.PathLike[str], *, limit: int | None = None) -> Counts:
-    """Read new/ and cur/; handled messages end up in cur/ with the S (seen) flag."""
-    root = Path(path)
-    if not (root / "new").is_dir() or not (root / "cur").is_dir():
-        raise IntakeError(f"{root} is not a Maildir (it needs new/ and cur/ folders)")
+    """Read new/ and cur/; each handled message's file is deleted once its report or held copy
+    is committed. A message that could not be handled stays where it is."""
+    root = check_maildir(path)
     entries = []
-    for folder in ("new", "cur"):  # listed first: messages moved to cur/ are not read twice
+    for folder in ("new", "cur"):
         names = sorted(
             entry.name
             for entry in os.scandir(root / folder)
@@ -697,18 +788,25 @@ def ingest_maildir(path: str | os.PathLike[str], *, limit: int | None = None) ->
     for folder, name in entries:
         if limit is not None and counts.handled >= limit:
             break
+        file = root / folder / name
         try:
-            raw = (root / folder / name).read_bytes()
+            raw = file.read_bytes()
+            delivered = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
         except FileNotFoundError:
             continue
         except OSError:
             log.exception("Could not read %s/%s", folder, name)
             counts.failed += 1
             continue
-        result = _ingest_safely(raw, source=f"maildir:{root}/{folder}/{name}")
+        marked_handled = folder == "cur" and "S" in _flags(name)
+        result = _ingest_safely(
+            raw,
+            source=f"maildir:{root}/{folder}/{name}",
+            handled_before=delivered if marked_handled else None,
+        )
         counts.add(result)
-        if result.outcome != FAILED:
-            _mark_seen(root, folder, name)
+        if result.outcome != FAILED and not _remove_from_maildir(file):
+            counts.unremoved += 1
     return counts
 
 
@@ -788,8 +886,27 @@ def _connect(source: ImapSource, context: ssl.SSLContext) -> imaplib.IMAP4:
     return conn
 
 
+def _capabilities(conn: imaplib.IMAP4) -> set[str]:
+    """The server's capabilities after login (many servers announce more than before it)."""
+    status, data = conn.capability()
+    words = data[0].split() if status == "OK" and data and isinstance(data[0], bytes) else []
+    return {word.decode("ascii", "replace").upper() for word in words}
+
+
+def _remove_from_imap(conn: imaplib.IMAP4, uid: str, uidplus: bool) -> bool:
+    """Flag a handled message \\Seen and \\Deleted and expunge it (that UID only, with UIDPLUS;
+    without it, CLOSE at the end of the run expunges it). False when the server refused."""
+    status, _data = conn.uid("STORE", uid, "+FLAGS.SILENT", "(\\Seen \\Deleted)")
+    if status != "OK":
+        return False
+    if uidplus:
+        status, _data = conn.uid("EXPUNGE", uid)
+    return status == "OK"
+
+
 def ingest_imap(url: str, *, cafile: str | None = None, limit: int | None = None) -> Counts:
-    """Read the UNSEEN messages (without marking them); mark each \\Seen once handled."""
+    """Read the UNSEEN messages (without marking them); remove each from the mailbox once its
+    report or held copy is committed. A message that could not be handled stays unseen."""
     source = parse_imap_url(url)
     context = ssl.create_default_context(cafile=cafile or None)
     try:
@@ -802,6 +919,8 @@ def ingest_imap(url: str, *, cafile: str | None = None, limit: int | None = None
             conn.login(source.user, source.password)
         except imaplib.IMAP4.error as exc:
             raise IntakeError(f"IMAP login to {source.label} failed") from exc
+        capabilities = _capabilities(conn)
+        uidplus = "UIDPLUS" in capabilities
         status, _data = conn.select(_quoted(source.mailbox))
         if status != "OK":
             raise IntakeError(f"Cannot open the mailbox {source.label}")
@@ -818,9 +937,14 @@ def ingest_imap(url: str, *, cafile: str | None = None, limit: int | None = None
                 continue
             result = _ingest_safely(raw, source=f"{source.label} UID {uid.decode()}")
             counts.add(result)
-            if result.outcome != FAILED:  # the report or the held copy is committed by now
-                conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-        conn.close()
+            # The report or the held copy is committed by now.
+            if result.outcome != FAILED and not _remove_from_imap(conn, uid.decode(), uidplus):
+                log.error("Could not remove UID %s from %s", uid.decode(), source.label)
+                counts.unremoved += 1
+        if uidplus and "UNSELECT" in capabilities:
+            conn.unselect()  # leaves alone what others flagged as deleted
+        else:
+            conn.close()  # expunges the messages flagged as deleted
     finally:
         try:
             conn.logout()

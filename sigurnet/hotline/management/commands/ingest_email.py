@@ -1,7 +1,7 @@
 """``python -m sigurnet ingest_email``: turn e-mails to the hotline into reports.
 
 Run it from cron or a systemd timer (every minute or so). It is safe to run again, and two
-runs at once file nothing twice.
+runs at once file nothing twice. Handled messages are removed from the mailbox.
 """
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sigurnet.hotline.email_intake import Counts, IntakeError, ingest_imap, ingest_maildir
+from sigurnet.hotline.email_intake import (
+    Counts,
+    IntakeError,
+    check_maildir,
+    create_maildir,
+    ingest_imap,
+    ingest_maildir,
+    parse_imap_url,
+)
 
 
 class Command(BaseCommand):
@@ -33,6 +41,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--limit", type=int, metavar="N", help="file or hold at most N messages in this run"
         )
+        parser.add_argument(
+            "--create-maildir",
+            action="store_true",
+            help="create the Maildir (cur/, new/, tmp/, mode 0700) if it does not exist yet",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit = options["limit"]
@@ -48,6 +61,17 @@ class Command(BaseCommand):
                 "No mailbox to read: set SIGURNET_INTAKE_MAILDIR or SIGURNET_INTAKE_IMAP_URL, "
                 "or pass --maildir or --imap."
             )
+        try:  # a wrong mailbox is an error before anything is read or counted
+            if maildir and options["create_maildir"]:
+                create_maildir(maildir)
+            elif maildir:
+                check_maildir(maildir)
+            if imap_url:
+                parse_imap_url(imap_url)
+        except IntakeError as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(f"The Maildir could not be created: {exc.strerror}") from exc
         cafile = str(getattr(settings, "SIGURNET_INTAKE_IMAP_CAFILE", "") or "") or None
         counts = Counts()
         try:
@@ -58,16 +82,28 @@ class Command(BaseCommand):
                 if remaining is None or remaining > 0:
                     counts.merge(ingest_imap(imap_url, cafile=cafile, limit=remaining))
         except IntakeError as exc:
+            self._summary(counts)  # what an earlier mailbox of this run handled
             raise CommandError(str(exc)) from exc
         except (OSError, imaplib.IMAP4.error) as exc:  # connection lost mid-run
+            self._summary(counts)
             raise CommandError(f"The mailbox could not be read: {type(exc).__name__}") from exc
-        finally:
-            self.stdout.write(
-                f"Reports filed: {counts.filed}. Held for a person: {counts.held}. "
-                f"Skipped (already ingested): {counts.skipped}."
-            )
+        self._summary(counts)
+        problems = []
         if counts.failed:
-            raise CommandError(
-                f"{counts.failed} message(s) could not be handled; they stay in the mailbox "
-                "for the next run (see the log)."
+            problems.append(
+                f"{counts.failed} message(s) could not be handled; they stay unread in the "
+                "mailbox for the next run"
             )
+        if counts.unremoved:
+            problems.append(
+                f"{counts.unremoved} handled message(s) could not be removed from the mailbox; "
+                "they will be skipped, but remove them"
+            )
+        if problems:
+            raise CommandError("; ".join(problems) + " (see the log).")
+
+    def _summary(self, counts: Counts) -> None:
+        self.stdout.write(
+            f"Reports filed: {counts.filed}. Held for a person: {counts.held}. "
+            f"Skipped (already ingested): {counts.skipped}."
+        )
