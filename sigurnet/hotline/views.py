@@ -367,13 +367,13 @@ def _status_report(request: HttpRequest) -> Report | None:
 
 def _access_ended(request: HttpRequest) -> HttpResponse:
     """Access ended: keep a reply that was being sent, then ask for the code again."""
-    if request.method == "POST" and not request.POST.get("leave"):
-        if request.POST.get("text", "").strip() or request.POST.get("urls", "").strip():
-            stored = request.session.get(STATUS_SESSION_KEY)
-            report_id = _sealed_report_id(request.POST.get("reply_for", ""))
-            if report_id is None and stored:
-                report_id = int(stored[0])
-            _keep_reply(request, report_id)
+    typed = request.POST.get("text", "").strip() or request.POST.get("urls", "").strip()
+    if request.method == "POST" and typed and not request.POST.get("leave"):
+        stored = request.session.get(STATUS_SESSION_KEY)
+        report_id = _sealed_report_id(request.POST.get("reply_for", ""))
+        if report_id is None and stored:
+            report_id = int(stored[0])
+        _keep_reply(request, report_id)
     if request.session.pop(STATUS_SESSION_KEY, None) is None:
         return HttpResponseRedirect(reverse("report-status"))
     return HttpResponseRedirect(reverse("report-status") + "?ended=1")
