@@ -263,6 +263,9 @@ STATUS_SESSION_SECONDS = 30 * 60
 STATUS_SESSION_MAX_SECONDS = 2 * 3600
 # A reply sent after access ended, sealed in the session until the code is typed again.
 STATUS_PENDING_KEY = "hotline_status_pending_reply"
+# Bounds the session row; four times what the reply box accepts, so a too-long reply is kept
+# whole and shown back with the error rather than cut.
+KEPT_REPLY_MAX_CHARS = 20_000
 
 
 def _seal_report_id(report: Report) -> str:
@@ -281,8 +284,8 @@ def _keep_reply(request: HttpRequest, report_id: int | None) -> None:
     """Seal what was typed on the status page so that it survives the end of access."""
     kept = {
         "report": report_id,
-        "text": request.POST.get("text", ""),
-        "urls": request.POST.get("urls", ""),
+        "text": request.POST.get("text", "")[:KEPT_REPLY_MAX_CHARS],
+        "urls": request.POST.get("urls", "")[:KEPT_REPLY_MAX_CHARS],
     }
     request.session[STATUS_PENDING_KEY] = crypto.encrypt(json.dumps(kept))
 

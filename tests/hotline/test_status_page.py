@@ -193,3 +193,15 @@ def test_the_throttled_page_has_a_title(filed, settings):
     response = client.post("/en/report/status/", {"receipt": filed.receipt})
     assert response.status_code == 429
     assert title(response.content.decode()).startswith("Too many wrong codes")
+
+
+def test_a_kept_reply_too_long_to_send_is_shown_back_whole_with_the_error(filed, clock):
+    client = Client()
+    open_status(client, filed.receipt)
+    clock.advance(40)
+    long_reply = "word " * 1200  # 6,000 characters: over the 5,000 the box takes
+    client.post("/en/report/status/view/", {"text": long_reply})
+    page = open_status(client, filed.receipt)
+    assert replies() == []
+    assert "This is the reply you typed earlier. Check it and press Send." in page
+    assert long_reply.strip() in page
