@@ -44,6 +44,7 @@ SIGURNET_INDEX_KEY = _secret("SIGURNET_INDEX_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "sigurnet.core.errors.csrf_failure"  # a kind page, in the visitor's language
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -32,3 +32,9 @@ urlpatterns += i18n_patterns(
 if settings.DEBUG:
     # The quick start serves uploads (the logo) itself; production leaves that to nginx.
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Error pages of the site, in the visitor's language (see core/errors.py).
+handler400 = "sigurnet.core.errors.bad_request"
+handler403 = "sigurnet.core.errors.permission_denied"
+handler404 = "sigurnet.core.errors.page_not_found"
+handler500 = "sigurnet.core.errors.server_error"

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -32,11 +33,37 @@ def _staff_login(request: HttpRequest, extra_context: Any = None) -> HttpRespons
 admin.site.login = _staff_login  # type: ignore[method-assign]
 
 
+class DatesField(forms.CharField):
+    """The closed dates, one per line (stored as a list)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
 class DeploymentProfileForm(forms.ModelForm):
     enabled_languages = forms.MultipleChoiceField(
         label=_("Enabled languages"),
         choices=settings.LANGUAGES,
         widget=forms.CheckboxSelectMultiple,
+    )
+    helpline_days = forms.TypedMultipleChoiceField(
+        label=_("Helpline open on"),
+        choices=list(WEEKDAYS.items()),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    helpline_closed_dates = DatesField(
+        label=_("Helpline closed on"),
+        required=False,
+        help_text=_(
+            "One date per line: 2026-04-10 for that day only, 01-01 for the same day every year."
+        ),
     )
 
     class Meta:
@@ -49,9 +76,17 @@ class DeploymentProfileForm(forms.ModelForm):
             "emergency_number",
             "emergency_service",
             "helpline_phone",
+            "helpline_days",
+            "helpline_opens",
+            "helpline_closes",
+            "helpline_closed_dates",
             "helpline_hours",
             "hotline_email",
         ]
+        widgets = {
+            "helpline_opens": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "helpline_closes": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
 
 @admin.register(DeploymentProfile)
@@ -66,6 +101,9 @@ class DeploymentProfileAdmin(admin.ModelAdmin):
                     "emergency_number",
                     "emergency_service",
                     "helpline_phone",
+                    "helpline_days",
+                    ("helpline_opens", "helpline_closes"),
+                    "helpline_closed_dates",
                     "helpline_hours",
                     "hotline_email",
                 ]

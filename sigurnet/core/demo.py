@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -64,7 +65,10 @@ def create_demo_data() -> list[DemoLogin]:
                 emergency_number="192",
                 emergency_service="Policija",
                 helpline_phone="0800 000 000",
-                helpline_hours="8-20",
+                helpline_days=[0, 1, 2, 3, 4],
+                helpline_opens=datetime.time(8, 0),
+                helpline_closes=datetime.time(20, 0),
+                helpline_closed_dates=["01-01", "01-07", "05-01"],
                 hotline_email="hotline@example.org",
             )
         )

@@ -44,7 +44,29 @@ class DeploymentProfile(models.Model):
     )
     emergency_service = models.CharField(_("emergency service"), max_length=100, blank=True)
     helpline_phone = models.CharField(_("helpline phone"), max_length=40, blank=True)
-    helpline_hours = models.CharField(_("helpline opening hours"), max_length=200, blank=True)
+    # Opening hours: one weekly period and the dates it is closed (see core/opening_hours.py).
+    helpline_days = models.JSONField(
+        _("helpline open on"),
+        default=list,
+        blank=True,
+        help_text=_("The days of the week the helpline answers."),
+    )
+    helpline_opens = models.TimeField(_("helpline opens at"), null=True, blank=True)
+    helpline_closes = models.TimeField(_("helpline closes at"), null=True, blank=True)
+    helpline_closed_dates = models.JSONField(
+        _("helpline closed on"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "One date per line: 2026-04-10 for that day only, 01-01 for the same day every year."
+        ),
+    )
+    helpline_hours = models.CharField(
+        _("note on opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown under the opening hours, as written, in every language."),
+    )
     hotline_email = models.EmailField(_("hotline e-mail"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="profile/", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -72,6 +94,33 @@ class DeploymentProfile(models.Model):
             )
         if not self.enabled_languages:
             raise ValidationError({"enabled_languages": _("Enable at least one language.")})
+        self._clean_opening_hours()
+
+    def _clean_opening_hours(self) -> None:
+        from sigurnet.core.opening_hours import DAYS, parse_closed_date
+
+        errors: dict[str, Any] = {}
+        if any(day not in DAYS for day in self.helpline_days or []):
+            errors["helpline_days"] = _("Days are numbers from 0 (Monday) to 6 (Sunday).")
+        times = (self.helpline_opens, self.helpline_closes)
+        if self.helpline_days and None in times:
+            errors["helpline_closes"] = _("Give the opening and the closing time.")
+        elif None not in times and self.helpline_opens >= self.helpline_closes:  # type: ignore[operator]
+            errors["helpline_closes"] = _("The closing time must be after the opening time.")
+        elif not self.helpline_days and times != (None, None):
+            errors["helpline_days"] = _("Choose the days the helpline is open.")
+        wrong = []
+        for text in self.helpline_closed_dates or []:
+            try:
+                parse_closed_date(str(text))
+            except ValueError:
+                wrong.append(str(text))
+        if wrong:
+            errors["helpline_closed_dates"] = _("Not a date: %(dates)s") % {
+                "dates": ", ".join(wrong)
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -3,6 +3,7 @@ anonymous follow-up with a receipt code."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from sigurnet.core import ratelimit
+from sigurnet.core import crypto, ratelimit
 from sigurnet.hotline import draft as drafts
 from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline import services
@@ -50,7 +51,6 @@ STEP_URLS = {
     "you": "report-you",
 }
 STATUS_SESSION_KEY = "hotline_status_report"
-STATUS_SESSION_SECONDS = 30 * 60
 
 
 def _step_url(step: str, request: HttpRequest) -> str:
@@ -255,25 +255,95 @@ def report_done(request: HttpRequest) -> HttpResponse:
     return render(request, "hotline/report_done.html", context)
 
 
+# Access to a report after its receipt was typed: it ends after 30 minutes without a request to
+# the status page (each one renews it) and at the latest 2 hours after the code was typed. Nothing
+# typed is lost when it ends (see ``_keep_reply``), so the cap costs a reporter only typing the
+# code again, and it bounds how long a forgotten or stolen session opens someone's report.
+STATUS_SESSION_SECONDS = 30 * 60
+STATUS_SESSION_MAX_SECONDS = 2 * 3600
+# A reply sent after access ended, sealed in the session until the code is typed again.
+STATUS_PENDING_KEY = "hotline_status_pending_reply"
+# Bounds the session row; four times what the reply box accepts, so a too-long reply is kept
+# whole and shown back with the error rather than cut.
+KEPT_REPLY_MAX_CHARS = 20_000
+
+
+def _seal_report_id(report: Report) -> str:
+    return crypto.encrypt(f"status-reply:{report.pk}")
+
+
+def _sealed_report_id(sealed: str) -> int | None:
+    try:
+        kind, _sep, pk = crypto.decrypt(sealed).partition(":")
+    except crypto.DecryptionError:
+        return None
+    return int(pk) if kind == "status-reply" and pk.isdigit() else None
+
+
+def _keep_reply(request: HttpRequest, report_id: int | None) -> None:
+    """Seal what was typed on the status page so that it survives the end of access."""
+    kept = {
+        "report": report_id,
+        "text": request.POST.get("text", "")[:KEPT_REPLY_MAX_CHARS],
+        "urls": request.POST.get("urls", "")[:KEPT_REPLY_MAX_CHARS],
+    }
+    request.session[STATUS_PENDING_KEY] = crypto.encrypt(json.dumps(kept))
+
+
+def _kept_reply(request: HttpRequest) -> dict[str, Any] | None:
+    sealed = request.session.get(STATUS_PENDING_KEY)
+    if not sealed:
+        return None
+    try:
+        kept: dict[str, Any] = json.loads(crypto.decrypt(sealed))
+    except (crypto.DecryptionError, ValueError):
+        return None
+    return kept
+
+
+def _open_report(request: HttpRequest, report: Report) -> HttpResponse:
+    """Access to ``report`` starts; a reply kept for this report is sent now."""
+    request.session.cycle_key()
+    now = time.time()
+    request.session[STATUS_SESSION_KEY] = [report.pk, now, now]
+    kept = _kept_reply(request)
+    if kept is None or kept.get("report") != report.pk:
+        # A reply kept for another report stays kept (the status page says so); one whose
+        # report is unknown is offered in the reply box there.
+        return HttpResponseRedirect(reverse("report-status-view"))
+    form = ReplyForm({"text": kept["text"], "urls": kept["urls"]})
+    if not form.is_valid():
+        # Shown in the reply box with its errors (the status page reads it from the session).
+        return HttpResponseRedirect(reverse("report-status-view"))
+    request.session.pop(STATUS_PENDING_KEY, None)
+    services.add_reporter_message(
+        report, text=form.cleaned_data["text"], urls=form.cleaned_data["urls"]
+    )
+    return HttpResponseRedirect(reverse("report-status-view") + "?sent=1")
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 def status_lookup(request: HttpRequest) -> HttpResponse:
     form = StatusForm(request.POST or None)
     key = ratelimit.client_key(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "reply_kept": _kept_reply(request) is not None,
+        "ended": request.GET.get("ended") == "1",
+    }
     if request.method == "POST":
         if not services.receipt_lookups_blocked(key).allowed:
-            response = render(request, "hotline/status_throttled.html", status=429)
+            response = render(request, "hotline/status_throttled.html", context, status=429)
             response["Retry-After"] = str(settings.SIGURNET_RECEIPT_LOCK_MINUTES * 60)
             return response
         if form.is_valid():
             report = services.follow_receipt(key, form.cleaned_data["receipt"])
             if report is not None:
-                request.session.cycle_key()
-                request.session[STATUS_SESSION_KEY] = [report.pk, time.time()]
-                return HttpResponseRedirect(reverse("report-status-view"))
+                return _open_report(request, report)
             form.add_error("receipt", _unknown_receipt_message())
-        return render(request, "hotline/status.html", {"form": form}, status=400)
-    return render(request, "hotline/status.html", {"form": form})
+        return render(request, "hotline/status.html", context, status=400)
+    return render(request, "hotline/status.html", context)
 
 
 def _unknown_receipt_message() -> str:
@@ -283,11 +353,33 @@ def _unknown_receipt_message() -> str:
 
 
 def _status_report(request: HttpRequest) -> Report | None:
+    """The report this session may read, renewing the idle window; None once access ended."""
     stored = request.session.get(STATUS_SESSION_KEY)
-    if not stored or time.time() - float(stored[1]) > STATUS_SESSION_SECONDS:
-        request.session.pop(STATUS_SESSION_KEY, None)
+    if not stored:
         return None
-    return Report.objects.filter(pk=stored[0]).first()
+    now = time.time()
+    last_seen = float(stored[1])
+    opened_at = float(stored[2]) if len(stored) > 2 else last_seen
+    if now - last_seen > STATUS_SESSION_SECONDS or now - opened_at > STATUS_SESSION_MAX_SECONDS:
+        return None  # the caller ends access (and keeps a reply that came with the request)
+    report = Report.objects.filter(pk=stored[0]).first()
+    if report is not None:
+        request.session[STATUS_SESSION_KEY] = [report.pk, now, opened_at]
+    return report
+
+
+def _access_ended(request: HttpRequest) -> HttpResponse:
+    """Access ended: keep a reply that was being sent, then ask for the code again."""
+    typed = request.POST.get("text", "").strip() or request.POST.get("urls", "").strip()
+    if request.method == "POST" and typed and not request.POST.get("leave"):
+        stored = request.session.get(STATUS_SESSION_KEY)
+        report_id = _sealed_report_id(request.POST.get("reply_for", ""))
+        if report_id is None and stored:
+            report_id = int(stored[0])
+        _keep_reply(request, report_id)
+    if request.session.pop(STATUS_SESSION_KEY, None) is None:
+        return HttpResponseRedirect(reverse("report-status"))
+    return HttpResponseRedirect(reverse("report-status") + "?ended=1")
 
 
 @require_http_methods(["GET", "POST"])
@@ -295,24 +387,43 @@ def _status_report(request: HttpRequest) -> Report | None:
 def status_view(request: HttpRequest) -> HttpResponse:
     report = _status_report(request)
     if report is None:
-        return HttpResponseRedirect(reverse("report-status"))
-    form = ReplyForm(request.POST or None)
+        return _access_ended(request)
+    kept = _kept_reply(request)
+    kept_here = kept is not None and kept.get("report") in (report.pk, None)
     if request.method == "POST":
+        form = ReplyForm(request.POST)
         if request.POST.get("leave"):
             request.session.pop(STATUS_SESSION_KEY, None)
             return HttpResponseRedirect(reverse("report-status"))
+        if request.POST.get("discard_kept"):
+            request.session.pop(STATUS_PENDING_KEY, None)
+            return HttpResponseRedirect(reverse("report-status-view") + "?discarded=1")
         if form.is_valid() and not form.is_bot():
             services.add_reporter_message(
                 report, text=form.cleaned_data["text"], urls=form.cleaned_data["urls"]
             )
-            request.session[STATUS_SESSION_KEY] = [report.pk, time.time()]
+            if kept_here:
+                request.session.pop(STATUS_PENDING_KEY, None)
             return HttpResponseRedirect(reverse("report-status-view") + "?sent=1")
+    elif kept is not None and kept_here:
+        # A kept reply that could not be sent as it was (or whose report was not known): it is
+        # put back in the box, with its errors, for the reporter to check and send.
+        form = ReplyForm({"text": kept["text"], "urls": kept["urls"]})
+        form.is_valid()
+    else:
+        form = ReplyForm()
     messages = list(report.messages.all())
     context = {
         "report": report,
         "messages": messages,
         "form": form,
         "sent": request.GET.get("sent") == "1",
+        "discarded": request.GET.get("discarded") == "1",
+        "kept_here": kept_here,
+        "kept_elsewhere": kept is not None and not kept_here,
+        "reply_for": _seal_report_id(report),
+        "idle_minutes": STATUS_SESSION_SECONDS // 60,
         "from_hotline": Message.Direction.FROM_HOTLINE,
     }
-    return render(request, "hotline/status_view.html", context, status=400 if form.errors else 200)
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(request, "hotline/status_view.html", context, status=status)
