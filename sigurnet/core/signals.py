@@ -12,6 +12,8 @@ from django.db.models.signals import m2m_changed, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from sigurnet.core import auth
+from sigurnet.core.middleware import current_request
 from sigurnet.core.services import AuditAction, record_audit_event
 
 ADMIN_ACTIONS = {
@@ -36,12 +38,23 @@ def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 def audit_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
+    username = str(credentials.get("username", "") or "")[:150]
     record_audit_event(
         AuditAction.LOGIN_FAILED,
         request=request,
         object_type="auth.user",
-        detail={"username": str(credentials.get("username", ""))[:150]},
+        detail=auth.username_detail(auth.username_for_records(username)),
     )
+    if auth.count_wrong_password(username):
+        record_audit_event(
+            AuditAction.LOCKED_OUT,
+            request=request,
+            object_type="auth.user",
+            detail={
+                **auth.username_detail(auth.username_for_records(username)),
+                "scope": "all addresses",
+            },
+        )
 
 
 @receiver(user_locked_out)
@@ -52,7 +65,8 @@ def audit_locked_out(
         AuditAction.LOCKED_OUT,
         request=request,
         object_type="auth.user",
-        detail={"username": str(username)[:150]},
+        # django-axes passes the username as AXES_USERNAME_CALLABLE recorded it.
+        detail={**auth.username_detail(str(username)[:150]), "scope": "this address"},
     )
 
 
@@ -65,6 +79,7 @@ def audit_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs:
     record_audit_event(
         ADMIN_ACTIONS.get(instance.action_flag, AuditAction.ADMIN_CHANGED),
         actor=user,
+        request=current_request(),  # for the client's address and browser
         object_type=f"{content_type.app_label}.{content_type.model}" if content_type else "",
         object_id=instance.object_id or "",
         detail={"summary": instance.get_change_message()[:500]},
