@@ -104,7 +104,7 @@ def count_wrong_password(username: str) -> bool:
 
 
 def cap_code_throttle(user: AbstractBaseUser | AnonymousUser) -> None:
-    """Keep django-otp's doubling delay after wrong codes below ``SIGURNET_OTP_THROTTLE_MAX_SECONDS``.
+    """Keep django-otp's delay after wrong codes within ``SIGURNET_OTP_THROTTLE_MAX_SECONDS``.
 
     django-otp makes the n-th wrong code in a row cost ``factor * 2**(n-1)`` seconds of waiting,
     without end. Before each check the count is lowered to the highest that stays within the
@@ -128,7 +128,7 @@ def cap_code_throttle(user: AbstractBaseUser | AnonymousUser) -> None:
 def max_throttled_failures(factor: float) -> int:
     """The highest failure count whose delay ``factor * 2**(n-1)`` stays within the cap."""
     cap = max(settings.SIGURNET_OTP_THROTTLE_MAX_SECONDS, factor)
-    return int(math.floor(math.log2(cap / factor))) + 1
+    return math.floor(math.log2(cap / factor)) + 1
 
 
 def has_confirmed_device(user: AbstractBaseUser | AnonymousUser) -> bool:

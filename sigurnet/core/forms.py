@@ -21,9 +21,8 @@ class StaffLoginForm(AuthenticationForm):
     def get_invalid_login_error(self) -> ValidationError:
         limit = settings.AXES_FAILURE_LIMIT
         warning = ngettext(
-            "After %(count)d wrong password, signing in from this network is locked for %(wait)s.",
-            "After %(count)d wrong passwords, signing in from this network is locked for "
-            "%(wait)s.",
+            "After %(count)d wrong password, sign-in from this network is locked for %(wait)s.",
+            "After %(count)d wrong passwords, sign-in from this network is locked for %(wait)s.",
             limit,
         ) % {"count": limit, "wait": auth.minutes_text(auth.lockout_minutes())}
         return ValidationError(

@@ -72,7 +72,7 @@ def locked_out(
         request,
         "staff/locked_out.html",
         {"wait": auth.minutes_text(minutes), "everywhere": everywhere},
-        status=settings.AXES_HTTP_RESPONSE_CODE,
+        status=429,
     )
     response["Retry-After"] = str(seconds or minutes * 60)
     return response

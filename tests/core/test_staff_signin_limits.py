@@ -82,7 +82,9 @@ def test_many_wrong_passwords_from_many_addresses_throttle_the_username_for_the_
     monkeypatch.setattr(time, "time", lambda: start)
     for address in range(10):  # 4 wrong passwords from each of ten addresses: below their lock
         for _ in range(5 if address < 2 else 4):
-            response = password_step(Client(), user.username, "wrong-password", f"192.0.2.{address}")
+            response = password_step(
+                Client(), user.username, "wrong-password", f"192.0.2.{address}"
+            )
     assert response.status_code == 200  # the 42nd: still an ordinary wrong password
     for address in range(10, 18):
         password_step(Client(), user.username, "wrong-password", f"192.0.2.{address}")
@@ -275,8 +277,6 @@ def test_a_staff_member_with_a_device_cannot_enrol_another_before_the_second_fac
     token = code_of(pending) if pending else "123456"
     response = client.post("/staff/login/enrol/", {"token": token})
     assert response.status_code == 302
-    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True)) == [
-        True
-    ]
+    assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True)) == [True]
     assert "<code>" not in response.content.decode()  # no backup codes shown
     assert client.get("/staff/").status_code == 302
