@@ -174,3 +174,24 @@ def test_admin_changes_are_recorded_with_the_client_address(signed_in, make_staf
     assert event.client_ip == "198.51.100.20"
     assert event.user_agent == "Test browser"
     assert event.object_type == "otp_totp.totpdevice"
+
+
+def test_deleting_several_objects_at_once_in_the_admin_records_each(signed_in):
+    from sigurnet.core.models import Institution
+
+    client = signed_in("Administrator", username="tidy")
+    first, second = (
+        Institution.objects.create(name=name, kind="police", country="RS") for name in "AB"
+    )
+    response = client.post(
+        "/admin/core/institution/",
+        {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Institution.objects.filter(pk__in=[first.pk, second.pk]).exists()
+    events = AuditEvent.objects.filter(action="admin.deleted", object_type="core.institution")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(
+        [str(first.pk), str(second.pk)]
+    )
+    assert {event.actor_name for event in events} == {"tidy"}
+    assert {event.client_ip for event in events} == {"127.0.0.1"}
