@@ -10,6 +10,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import UsernameField
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -47,7 +48,9 @@ class StaffLoginView(auth_views.LoginView):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = str(request.POST.get("username", "") or "")
+        # The username as the form will hand it to authenticate() (stripped, NFKC-normalised),
+        # so that " name" or a full-width variant is refused like "name".
+        username = UsernameField().to_python(request.POST.get("username", "")) or ""
         wait = auth.username_refused_for(username)
         if wait:  # too many wrong passwords for this username from all addresses together
             return locked_out(request, seconds=wait, everywhere=True)
