@@ -178,18 +178,31 @@ LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:dashboard"
 LOGOUT_REDIRECT_URL = "staff:login"
 
-# Lock an account after five failed passwords; an administrator can unlock it earlier
-# (python -m sigurnet axes_reset_username NAME).
+# Wrong passwords lock a username on the client's address (an IPv6 client's /64) for a while:
+# someone elsewhere cannot lock the real user out. An administrator can unlock it earlier
+# (python -m sigurnet axes_reset_username NAME). On top, a slower throttle per username from
+# all addresses together (sigurnet.core.auth.LOGIN_THROTTLE) bounds guessing from many addresses.
 AXES_FAILURE_LIMIT = env_int("SIGURNET_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("SIGURNET_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "sigurnet.core.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "sigurnet.core.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sigurnet.core.net.client_network"
+# A username that belongs to no account (often a password typed in the wrong field) is kept
+# only as a keyed hash in the lockout records; successful sign-ins are the audit trail's job.
+AXES_USERNAME_CALLABLE = "sigurnet.core.auth.recorded_username"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
+SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR = env_int(
+    "SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR", 50
+)
 
 OTP_TOTP_ISSUER = os.environ.get("SIGURNET_OTP_ISSUER", "Sigurnet")
-OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes in a row: wait 1, 2, 4, 8 ... seconds
+# ... but never longer than this (sigurnet.core.auth.cap_code_throttle), so that someone who has
+# the password cannot keep the real user's second factor blocked for ever.
+SIGURNET_OTP_THROTTLE_MAX_SECONDS = env_int("SIGURNET_OTP_THROTTLE_MAX_SECONDS", 300)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads a colleague's TOTP secret or backup codes
 
 SESSION_COOKIE_HTTPONLY = True

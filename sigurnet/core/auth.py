@@ -1,19 +1,134 @@
-"""Second factor (TOTP and backup codes) for staff accounts, on top of django-otp."""
+"""Staff sign-in: what is kept about failed attempts, the throttles, and the second factor
+(TOTP and backup codes) on top of django-axes and django-otp."""
 
 from __future__ import annotations
 
+import math
 import secrets
+from typing import Any
 
 import segno
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+from django_otp import devices_for_user
+from django_otp.models import ThrottlingMixin
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from sigurnet.core import ratelimit
+from sigurnet.core.crypto import blind_index
 
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
+
+# A username that belongs to no account is recorded as this prefix and a keyed hash. Usernames
+# cannot contain ":", so the two never collide.
+UNKNOWN_USERNAME_PREFIX = "unknown:"
+LOGIN_THROTTLE_SCOPE = "staff-login-username"
+LOGIN_THROTTLE_SECONDS = 3600
+
+
+def username_hash(username: str) -> str:
+    """A keyed hash of a typed username: equal inputs match, the text cannot be read back."""
+    return blind_index(username, "staff-login-username")[:32]
+
+
+def recorded_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The username as the sign-in records keep it (django-axes' ``AXES_USERNAME_CALLABLE``).
+
+    An account's username is kept as it is; anything else (often a password typed into the
+    username field) only as a keyed hash, so that no record holds it in plain text.
+    """
+    username = ""
+    if credentials:
+        username = str(credentials.get("username") or "")
+    elif request is not None:
+        username = str(request.POST.get("username", "") or "")
+    return username_for_records(username)
+
+
+def username_for_records(username: str) -> str:
+    model = get_user_model()
+    if username and model._default_manager.filter(**{model.USERNAME_FIELD: username}).exists():
+        return username
+    return UNKNOWN_USERNAME_PREFIX + username_hash(username)
+
+
+def username_detail(recorded: str) -> dict[str, str]:
+    """The audit detail for a username already passed through ``username_for_records``."""
+    if recorded.startswith(UNKNOWN_USERNAME_PREFIX):
+        return {"username_hash": recorded[len(UNKNOWN_USERNAME_PREFIX) :]}
+    return {"username": recorded}
+
+
+def lockout_minutes() -> int:
+    """How long wrong passwords lock a username on one address (django-axes' cool-off)."""
+    cool_off = get_cool_off()
+    return max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
+
+
+def minutes_text(minutes: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def login_throttle() -> ratelimit.Limit:
+    """Wrong passwords for one username from all addresses together, per clock hour."""
+    return ratelimit.Limit(
+        settings.SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR, LOGIN_THROTTLE_SECONDS
+    )
+
+
+def username_refused_for(username: str) -> int:
+    """Seconds until sign-in for ``username`` is accepted again; 0 when it is accepted now.
+
+    After ``SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR`` wrong passwords for one username in
+    a clock hour, from whatever addresses, every attempt for it is refused until the hour ends,
+    the right password too, and whether or not an account has that name.
+    """
+    verdict = ratelimit.peek(LOGIN_THROTTLE_SCOPE, username_hash(username), login_throttle())
+    return 0 if verdict.allowed else verdict.retry_after
+
+
+def count_wrong_password(username: str) -> bool:
+    """Count one wrong password for ``username``; True when this one reached the limit."""
+    limit, key = login_throttle(), username_hash(username)
+    counted = ratelimit.hit(LOGIN_THROTTLE_SCOPE, key, limit)
+    return counted.allowed and not ratelimit.peek(LOGIN_THROTTLE_SCOPE, key, limit).allowed
+
+
+def cap_code_throttle(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Keep django-otp's delay after wrong codes within ``SIGURNET_OTP_THROTTLE_MAX_SECONDS``.
+
+    django-otp makes the n-th wrong code in a row cost ``factor * 2**(n-1)`` seconds of waiting,
+    without end. Before each check the count is lowered to the highest that stays within the
+    cap, so that after any number of wrong codes the real user can verify again within it.
+    """
+    if user.pk is None:
+        return
+    for device in devices_for_user(user, confirmed=None):
+        if not isinstance(device, ThrottlingMixin):
+            continue
+        factor = device.get_throttle_factor()
+        if factor <= 0:
+            continue
+        highest = max_throttled_failures(factor)
+        if device.throttling_failure_count > highest:
+            type(device)._default_manager.filter(pk=device.pk).update(
+                throttling_failure_count=highest
+            )
+
+
+def max_throttled_failures(factor: float) -> int:
+    """The highest failure count whose delay ``factor * 2**(n-1)`` stays within the cap."""
+    cap = max(settings.SIGURNET_OTP_THROTTLE_MAX_SECONDS, factor)
+    return math.floor(math.log2(cap / factor)) + 1
 
 
 def has_confirmed_device(user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from sigurnet.core import auth
 
 
 class StaffLoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": _(
-            "That username and password do not match. After five wrong attempts the account "
-            "is locked for a while."
-        ),
+        "invalid_login": _("That username and password do not match."),
         "inactive": _("This account is switched off. Ask an administrator."),
     }
+
+    def get_invalid_login_error(self) -> ValidationError:
+        limit = settings.AXES_FAILURE_LIMIT
+        warning = ngettext(
+            "After %(count)d wrong password, sign-in from this network is locked for %(wait)s.",
+            "After %(count)d wrong passwords, sign-in from this network is locked for %(wait)s.",
+            limit,
+        ) % {"count": limit, "wait": auth.minutes_text(auth.lockout_minutes())}
+        return ValidationError(
+            f"{gettext('That username and password do not match.')} {warning}",
+            code="invalid_login",
+        )
 
 
 class TokenForm(forms.Form):

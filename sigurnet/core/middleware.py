@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -33,6 +34,14 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 STAFF_PREFIXES = ("/staff/", "/admin/", "/cms/")
 Handler = Callable[[HttpRequest], HttpResponse]
+
+_current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+
+
+def current_request() -> HttpRequest | None:
+    """The request being handled in this thread or task, for code that is not handed one (the
+    audit entries for Django admin changes, made from a signal). None outside a request."""
+    return _current_request.get()
 
 
 class SecurityHeadersMiddleware:
@@ -71,6 +80,7 @@ class StaffAccessMiddleware:
     - A signed-in staff member who has not passed the second factor in this session reaches
       nothing but the second-factor pages: verification if they have a device, enrolment if not.
     - A staff session ends after SIGURNET_STAFF_IDLE_MINUTES without a request.
+    - While a request is handled, ``current_request()`` returns it.
     """
 
     OPEN_NAMES = ("staff:login", "staff:logout", "staff:verify", "staff:enrol")
@@ -85,6 +95,13 @@ class StaffAccessMiddleware:
         return self._open_paths
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current_request.set(request)
+        try:
+            return self.handle(request)
+        finally:
+            _current_request.reset(token)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             if request.path.startswith("/admin/") and request.path != "/admin/logout/":

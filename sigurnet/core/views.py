@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import django_otp
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import UsernameField
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -42,6 +47,39 @@ class StaffLoginView(auth_views.LoginView):
         context["expired"] = self.request.GET.get("expired") == "1"
         return context
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The username as the form will hand it to authenticate() (stripped, NFKC-normalised),
+        # so that " name" or a full-width variant is refused like "name".
+        username = UsernameField().to_python(request.POST.get("username", "")) or ""
+        wait = auth.username_refused_for(username)
+        if wait:  # too many wrong passwords for this username from all addresses together
+            return locked_out(request, seconds=wait, everywhere=True)
+        if not AxesProxyHandler.is_allowed(request, {"username": username}):
+            # Locked on this address: the password is not even checked.
+            return locked_out(request)
+        return super().post(request, *args, **kwargs)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+    *,
+    seconds: int = 0,
+    everywhere: bool = False,
+) -> HttpResponse:
+    """The page for a refused sign-in (django-axes' ``AXES_LOCKOUT_CALLABLE``, and ours for the
+    per-username throttle), saying how long to wait as the settings have it."""
+    minutes = math.ceil(seconds / 60) if seconds else auth.lockout_minutes()
+    response = render(
+        request,
+        "staff/locked_out.html",
+        {"wait": auth.minutes_text(minutes), "everywhere": everywhere},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds or minutes * 60)
+    return response
+
 
 @require_http_methods(["GET", "POST"])
 @login_required
@@ -53,10 +91,12 @@ def verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("staff:enrol"))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        auth.cap_code_throttle(request.user)
         throttled = auth.is_throttled(request.user)
         device = django_otp.match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             django_otp.login(request, device)
+            request.session.cycle_key()  # a new session key for the now verified session
             record_audit_event(
                 AuditAction.LOGIN_VERIFIED, request=request, detail={"device": device.name}
             )
@@ -75,11 +115,14 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = auth.pending_totp_device(request.user)  # type: ignore[arg-type]
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        auth.cap_code_throttle(request.user)
+        device.refresh_from_db()
         throttled = not device.verify_is_allowed()[0]
         if device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             django_otp.login(request, device)
+            request.session.cycle_key()  # a new session key for the now verified session
             codes = auth.issue_backup_codes(request.user)  # type: ignore[arg-type]
             record_audit_event(AuditAction.TOTP_ENROLLED, request=request)
             record_audit_event(AuditAction.BACKUP_CODES_ISSUED, request=request)
