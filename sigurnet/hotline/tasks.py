@@ -40,6 +40,9 @@ URGENT_NOTICE_MAX_REPORTS = 1000
 # A notice claimed but not sent in this time (its worker died) may be sent by another run.
 # Far longer than sending takes (EMAIL_TIMEOUT per step of the SMTP dialogue).
 URGENT_NOTICE_CLAIM = timedelta(minutes=10)
+# After a failed send, no run tries the mail server again for this long (the task's own retry
+# comes 30 s or more later): a flood of reports during an outage cannot tie up the workers.
+URGENT_NOTICE_RETRY_HOLD = timedelta(seconds=25)
 # PostgreSQL advisory lock that serialises the claim step of every worker.
 URGENT_NOTICE_LOCK = 0x5167_4E6F_7469_6365
 
@@ -188,6 +191,7 @@ def _queue_follow_up(countdown: float) -> None:
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=600,
+    retry_jitter=False,  # the first retry must come after URGENT_NOTICE_RETRY_HOLD
     max_retries=20,  # about three hours of backoff; the sweep below catches anything later
     acks_late=True,
 )
@@ -202,8 +206,9 @@ def notify_urgent_report(report_id: int | None = None) -> bool:
     run at the same moment finds the reports claimed and sends nothing. The one window for a
     duplicate: the mail server accepted the e-mail and the worker died (or lost the
     connection) before the mark was written; the notice is then sent again, with the same
-    Message-ID, once its claim expires (or at once after an error). Retried while the mail
-    server is unreachable. Returns whether this run sent an e-mail.
+    Message-ID, once its claim expires (or by the retry after an error). Retried while the mail
+    server is unreachable; meanwhile other runs leave the mail server alone for 25 s after each
+    failure. Returns whether this run sent an e-mail.
     """
     notice, follow_up_in = _claim_urgent_notice()
     if follow_up_in is not None:
@@ -216,8 +221,10 @@ def notify_urgent_report(report_id: int | None = None) -> bool:
         if email is not None:
             email.send()
     except Exception:
-        # Free the claim so that the retry (or any run) sends this same notice again.
-        UrgentNotice.objects.filter(pk=notice.pk, claim_token=token).update(claimed_until=None)
+        # Keep the claim a little, then the retry (or any run) sends this same notice again.
+        UrgentNotice.objects.filter(pk=notice.pk, claim_token=token).update(
+            claimed_until=timezone.now() + URGENT_NOTICE_RETRY_HOLD
+        )
         raise
     now = timezone.now()
     with transaction.atomic():
