@@ -81,13 +81,14 @@ def _take(notice: UrgentNotice, now: datetime) -> UrgentNotice:
     return notice
 
 
-def _claim_urgent_notice() -> tuple[UrgentNotice | None, float | None]:
+def _claim_urgent_notice(follow_up: bool) -> tuple[UrgentNotice | None, float | None]:
     """The notice this run is to send (claimed), and when to run again for reports left over.
 
     One worker at a time: an unsent notice is finished first (the same e-mail, with the same
     Message-ID); otherwise, if the last notice went out a minute ago or more, a new one takes
     every report not yet named (up to ``URGENT_NOTICE_MAX_REPORTS``). Within the minute, the
-    first run to look queues one follow-up for the end of the minute.
+    first run to look queues one follow-up for the end of the minute (a follow-up that comes
+    early queues itself again).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -102,11 +103,11 @@ def _claim_urgent_notice() -> tuple[UrgentNotice | None, float | None]:
             return None, None
         last = UrgentNotice.objects.filter(sent_at__isnull=False).order_by("-sent_at").first()
         if last is not None and last.sent_at and last.sent_at > now - URGENT_NOTICE_INTERVAL:
-            if last.follow_up_queued:
+            if last.follow_up_queued and not follow_up:
                 return None, None
             last.follow_up_queued = True
             last.save(update_fields=["follow_up_queued"])
-            return None, (last.sent_at + URGENT_NOTICE_INTERVAL - now).total_seconds()
+            return None, (last.sent_at + URGENT_NOTICE_INTERVAL - now).total_seconds() + 1
         recipients = urgent_recipients()
         if not recipients:
             # Nobody to tell: leave them unmarked so the sweep tries again once someone is set up.
@@ -181,8 +182,12 @@ def _urgent_notice_email(notice: UrgentNotice) -> EmailMessage | None:
 
 
 def _queue_follow_up(countdown: float) -> None:
+    if notify_urgent_report.app.conf.task_always_eager:
+        # No broker (quick start): a task cannot wait, it would run at once, again and again.
+        # The next urgent report after the minute, or the sweep, sends what waits.
+        return
     try:
-        notify_urgent_report.apply_async(countdown=countdown)
+        notify_urgent_report.apply_async(kwargs={"follow_up": True}, countdown=countdown)
     except Exception:  # broker down: the sweep runs the next notice instead
         log.exception("Could not queue the next urgent notice")
 
@@ -195,11 +200,12 @@ def _queue_follow_up(countdown: float) -> None:
     max_retries=20,  # about three hours of backoff; the sweep below catches anything later
     acks_late=True,
 )
-def notify_urgent_report(report_id: int | None = None) -> bool:
+def notify_urgent_report(report_id: int | None = None, follow_up: bool = False) -> bool:
     """Tell the on-duty staff which urgent reports arrived: one e-mail a minute at most.
 
-    Queued after every urgent report and by the sweep; ``report_id`` is not needed (every run
-    looks at all reports not yet announced) and is accepted for tasks queued by older code.
+    Queued after every urgent report, by the sweep, and by itself (``follow_up``) for the end
+    of the minute; ``report_id`` is not needed (every run looks at all reports not yet
+    announced) and is accepted for tasks queued by older code.
     Exactly once, as far as SMTP allows: the notice and its reports are claimed in one
     transaction under a lock, the e-mail (with the notice's stable Message-ID) is handed to
     the mail server, then the notice and its reports are marked sent in one transaction. A
@@ -210,7 +216,7 @@ def notify_urgent_report(report_id: int | None = None) -> bool:
     server is unreachable; meanwhile other runs leave the mail server alone for 25 s after each
     failure. Returns whether this run sent an e-mail.
     """
-    notice, follow_up_in = _claim_urgent_notice()
+    notice, follow_up_in = _claim_urgent_notice(follow_up)
     if follow_up_in is not None:
         _queue_follow_up(follow_up_in)
     if notice is None:
@@ -234,7 +240,7 @@ def notify_urgent_report(report_id: int | None = None) -> bool:
         )
     if _unannounced_urgent_reports().exists():
         UrgentNotice.objects.filter(pk=notice.pk).update(follow_up_queued=True)
-        _queue_follow_up(URGENT_NOTICE_INTERVAL.total_seconds())
+        _queue_follow_up(URGENT_NOTICE_INTERVAL.total_seconds() + 1)
     return email is not None
 
 

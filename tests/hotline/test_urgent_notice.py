@@ -296,3 +296,49 @@ def test_a_notice_left_by_a_dead_worker_is_sent_when_its_claim_expires(make_staf
     assert len(mail.outbox) == 1
     assert filed.reference in mail.outbox[0].subject
     assert sweep_urgent_notices() == 0
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """A broker stand-in: tasks are kept (with their delay) instead of run, until the test runs
+    them, as a worker would."""
+    queued: list[tuple[tuple, dict, float | None]] = []
+
+    def keep(args=None, kwargs=None, countdown=None, **options):
+        queued.append((tuple(args or ()), dict(kwargs or {}), countdown))
+
+    monkeypatch.setitem(notify_urgent_report.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(notify_urgent_report, "apply_async", keep)
+    return queued
+
+
+def run_queued(queued: list) -> list[bool]:
+    tasks, queued[:] = list(queued), []
+    return [notify_urgent_report.run(*args, **kwargs) for args, kwargs, _countdown in tasks]
+
+
+def test_reports_within_the_minute_get_one_follow_up_at_its_end(
+    make_staff, django_capture_on_commit_callbacks, broker
+):
+    make_staff("Hotline analyst")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.file_report(submission("csam"), channel="api")
+    assert run_queued(broker) == [True]
+    later = []
+    for category in ("csam", "grooming", "ncii"):
+        with django_capture_on_commit_callbacks(execute=True):
+            later.append(services.file_report(submission(category), channel="api"))
+
+    assert run_queued(broker) == [False, False, False]
+    assert len(broker) == 1  # one follow-up, not one per report
+    _args, kwargs, countdown = broker[0]
+    assert kwargs == {"follow_up": True} and 59 < countdown <= 61
+
+    assert run_queued(broker) == [False]  # came a little early: it waits again
+    assert len(broker) == 1
+    a_minute_passes()
+    assert run_queued(broker) == [True]
+    assert broker == []  # nothing left to announce
+    assert len(mail.outbox) == 2
+    assert all(one.reference in mail.outbox[1].body for one in later)
+    assert not Report.objects.filter(urgent_notified_at__isnull=True).exists()
