@@ -28,6 +28,14 @@ class DecryptionError(Exception):
     """A stored value could not be decrypted: unknown key or tampered ciphertext."""
 
 
+class UnknownKeyError(DecryptionError):
+    """The value was sealed under a key that is no longer in ``SIGURNET_DATA_KEYS``.
+
+    Typically a value that ``reencrypt`` did not reach before its key was removed (a browser
+    session that came back later, or a backup restored under newer keys).
+    """
+
+
 @dataclass(frozen=True)
 class DataKey:
     key_id: str
@@ -96,7 +104,7 @@ def decrypt_bytes(blob: bytes) -> bytes:
                 return key.aead.decrypt(nonce, sealed, None)
             except Exception as exc:
                 raise DecryptionError("file was altered or is damaged") from exc
-    raise DecryptionError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
+    raise UnknownKeyError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
 
 
 def is_ciphertext(value: str) -> bool:
@@ -122,7 +130,7 @@ def decrypt(ciphertext: str) -> str:
             except Exception as exc:  # InvalidTag, bad padding: treated alike
                 raise DecryptionError("ciphertext was altered or is damaged") from exc
             return opened.decode("utf-8")
-    raise DecryptionError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
+    raise UnknownKeyError(f"no key with id {key_id} in SIGURNET_DATA_KEYS")
 
 
 def check_keys() -> None:

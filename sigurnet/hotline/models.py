@@ -122,6 +122,10 @@ class Report(models.Model):
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
     urgent_notified_at = models.DateTimeField(null=True, blank=True)
+    # The notice e-mail that names this report (claimed or sent); see ``UrgentNotice``.
+    urgent_notice = models.ForeignKey(
+        "UrgentNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     content_items = models.ManyToManyField(
         ContentItem, through="ReportedURL", related_name="reports"
     )
@@ -137,6 +141,33 @@ class Report(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.category in URGENT_CATEGORIES
+
+
+class UrgentNotice(models.Model):
+    """One e-mail to the on-duty staff naming new urgent reports (by reference and category).
+
+    The row is written, with its reports linked to it, before the e-mail is sent (the claim);
+    the e-mail carries ``message_id``, so a re-send after a crash is recognisably the same
+    message; ``sent_at`` and the reports' ``urgent_notified_at`` are written together once
+    the mail server accepted it.
+    """
+
+    message_id = models.CharField(max_length=255, unique=True)
+    recipients = models.TextField()  # the addresses it goes to, one per line
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Who is sending it now, and until when: a worker that dies leaves the claim to expire.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Whether a later run is already queued for the reports that came in after this one.
+    follow_up_queued = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("urgent notice")
+        verbose_name_plural = _("urgent notices")
+
+    def __str__(self) -> str:
+        return f"Urgent notice {self.pk}"
 
 
 class ReportedURL(models.Model):

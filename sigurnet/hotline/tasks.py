@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 
 from sigurnet.core.roles import HOTLINE_ANALYST, HOTLINE_SUPERVISOR
-from sigurnet.hotline.models import URGENT_CATEGORIES, Category, Report
+from sigurnet.hotline.models import URGENT_CATEGORIES, Category, Report, UrgentNotice
 
 log = logging.getLogger(__name__)
 
@@ -29,69 +33,230 @@ def on_duty_addresses() -> list[str]:
     return sorted({u.email for u in users if u.email})
 
 
+# At most one urgent e-mail in this time: reports filed meanwhile wait for the next one.
+URGENT_NOTICE_INTERVAL = timedelta(minutes=1)
+# References named in one e-mail at most; the rest follow in the next ones.
+URGENT_NOTICE_MAX_REPORTS = 1000
+# A notice claimed but not sent in this time (its worker died) may be sent by another run.
+# Far longer than sending takes (EMAIL_TIMEOUT per step of the SMTP dialogue).
+URGENT_NOTICE_CLAIM = timedelta(minutes=10)
+# After a failed send, no run tries the mail server again for this long (the task's own retry
+# comes 30 s or more later): a flood of reports during an outage cannot tie up the workers.
+URGENT_NOTICE_RETRY_HOLD = timedelta(seconds=25)
+# PostgreSQL advisory lock that serialises the claim step of every worker.
+URGENT_NOTICE_LOCK = 0x5167_4E6F_7469_6365
+
+
+def urgent_recipients() -> list[str]:
+    """Who an urgent notice goes to: the on-duty staff, or else the hotline's address."""
+    recipients = on_duty_addresses()
+    if recipients:
+        return recipients
+    from sigurnet.core.selectors import get_profile
+
+    fallback = get_profile().hotline_email
+    return [fallback] if fallback else []
+
+
+def _unannounced_urgent_reports() -> QuerySet[Report]:
+    """Urgent reports that no notice names yet."""
+    return Report.objects.filter(
+        category__in=list(URGENT_CATEGORIES),
+        urgent_notified_at__isnull=True,
+        urgent_notice__isnull=True,
+    )
+
+
+def _lock_urgent_notices() -> None:
+    # Held until the claim's transaction ends. SQLite (development) serialises writers itself.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [URGENT_NOTICE_LOCK])
+
+
+def _take(notice: UrgentNotice, now: datetime) -> UrgentNotice:
+    notice.claim_token = secrets.token_hex(16)
+    notice.claimed_until = now + URGENT_NOTICE_CLAIM
+    notice.save(update_fields=["claim_token", "claimed_until"])
+    return notice
+
+
+def _claim_urgent_notice(follow_up: bool) -> tuple[UrgentNotice | None, float | None]:
+    """The notice this run is to send (claimed), and when to run again for reports left over.
+
+    One worker at a time: an unsent notice is finished first (the same e-mail, with the same
+    Message-ID); otherwise, if the last notice went out a minute ago or more, a new one takes
+    every report not yet named (up to ``URGENT_NOTICE_MAX_REPORTS``). Within the minute, the
+    first run to look queues one follow-up for the end of the minute (a follow-up that comes
+    early queues itself again).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_urgent_notices()
+        unsent = UrgentNotice.objects.filter(sent_at__isnull=True).order_by("pk").first()
+        if unsent is not None:
+            if unsent.claimed_until is not None and unsent.claimed_until > now:
+                return None, None  # another worker is sending it, and queues what follows
+            return _take(unsent, now), None
+        pending = _unannounced_urgent_reports()
+        if not pending.exists():
+            return None, None
+        last = UrgentNotice.objects.filter(sent_at__isnull=False).order_by("-sent_at").first()
+        if last is not None and last.sent_at and last.sent_at > now - URGENT_NOTICE_INTERVAL:
+            if last.follow_up_queued and not follow_up:
+                return None, None
+            last.follow_up_queued = True
+            last.save(update_fields=["follow_up_queued"])
+            return None, (last.sent_at + URGENT_NOTICE_INTERVAL - now).total_seconds() + 1
+        recipients = urgent_recipients()
+        if not recipients:
+            # Nobody to tell: leave them unmarked so the sweep tries again once someone is set up.
+            log.error("Urgent reports waiting: no analyst e-mail and no hotline e-mail")
+            return None, None
+        host = urlsplit(settings.SIGURNET_PUBLIC_BASE_URL).hostname or "localhost"
+        notice = UrgentNotice.objects.create(
+            message_id=make_msgid("urgent", domain=host), recipients="\n".join(recipients)
+        )
+        batch = list(
+            pending.order_by("pk").values_list("pk", flat=True)[:URGENT_NOTICE_MAX_REPORTS]
+        )
+        Report.objects.filter(pk__in=batch).update(urgent_notice=notice)
+        return _take(notice, now), None
+
+
+def _urgent_notice_email(notice: UrgentNotice) -> EmailMessage | None:
+    """The e-mail of a notice: references, categories and a link. Nothing a reporter wrote.
+
+    None if its reports are gone (deleted before it could be sent)."""
+    named = list(notice.reports.order_by("pk").values_list("reference", "category"))
+    if not named:
+        return None
+    url = settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + "/staff/"
+    with override(settings.LANGUAGE_CODE):
+        lines = [f"- {reference} ({Category(category).label})" for reference, category in named]
+        if len(named) == 1:
+            reference, category = named[0]
+            subject = _("Urgent report %(reference)s") % {"reference": reference}
+            body = _(
+                "An urgent report arrived (%(category)s): %(reference)s.\n"
+                "Sign in to read it: %(url)s\n"
+                "This e-mail holds nothing of the report itself."
+            ) % {"category": Category(category).label, "reference": reference, "url": url}
+        else:
+            values = {
+                "count": len(named),
+                "first": named[0][0],
+                "last": named[-1][0],
+                "url": url,
+            }
+            subject = (
+                ngettext(
+                    "%(count)d urgent report (%(first)s to %(last)s)",
+                    "%(count)d urgent reports (%(first)s to %(last)s)",
+                    len(named),
+                )
+                % values
+            )
+            body = (
+                ngettext(
+                    "%(count)d urgent report arrived:",
+                    "%(count)d urgent reports arrived:",
+                    len(named),
+                )
+                % values
+                + "\n"
+                + "\n".join(lines)
+                + "\n"
+                + _(
+                    "Sign in to read them: %(url)s\n"
+                    "This e-mail holds nothing of the reports themselves."
+                )
+                % values
+            )
+    return EmailMessage(
+        subject=subject,
+        body=body + "\n",
+        to=notice.recipients.split("\n"),
+        headers={"Message-ID": notice.message_id, "Auto-Submitted": "auto-generated"},
+    )
+
+
+def _queue_follow_up(countdown: float) -> None:
+    if notify_urgent_report.app.conf.task_always_eager:
+        # No broker (quick start): a task cannot wait, it would run at once, again and again.
+        # The next urgent report after the minute, or the sweep, sends what waits.
+        return
+    try:
+        notify_urgent_report.apply_async(kwargs={"follow_up": True}, countdown=countdown)
+    except Exception:  # broker down: the sweep runs the next notice instead
+        log.exception("Could not queue the next urgent notice")
+
+
 @shared_task(
-    bind=True,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=600,
+    retry_jitter=False,  # the first retry must come after URGENT_NOTICE_RETRY_HOLD
     max_retries=20,  # about three hours of backoff; the sweep below catches anything later
     acks_late=True,
 )
-def notify_urgent_report(self: object, report_id: int) -> bool:
-    """Tell the on-duty analysts that an urgent report arrived. Sends nothing of its content.
+def notify_urgent_report(report_id: int | None = None, follow_up: bool = False) -> bool:
+    """Tell the on-duty staff which urgent reports arrived: one e-mail a minute at most.
 
-    Retried while the mail server is unreachable. Returns False when there was nothing to do
-    (already sent, or not urgent), so that a repeated delivery sends no second e-mail.
+    Queued after every urgent report, by the sweep, and by itself (``follow_up``) for the end
+    of the minute; ``report_id`` is not needed (every run looks at all reports not yet
+    announced) and is accepted for tasks queued by older code.
+    Exactly once, as far as SMTP allows: the notice and its reports are claimed in one
+    transaction under a lock, the e-mail (with the notice's stable Message-ID) is handed to
+    the mail server, then the notice and its reports are marked sent in one transaction. A
+    run at the same moment finds the reports claimed and sends nothing. The one window for a
+    duplicate: the mail server accepted the e-mail and the worker died (or lost the
+    connection) before the mark was written; the notice is then sent again, with the same
+    Message-ID, once its claim expires (or by the retry after an error). Retried while the mail
+    server is unreachable; meanwhile other runs leave the mail server alone for 25 s after each
+    failure. Returns whether this run sent an e-mail.
     """
-    with transaction.atomic():
-        report = (
-            Report.objects.select_for_update()
-            .filter(pk=report_id, urgent_notified_at__isnull=True)
-            .first()
+    notice, follow_up_in = _claim_urgent_notice(follow_up)
+    if follow_up_in is not None:
+        _queue_follow_up(follow_up_in)
+    if notice is None:
+        return False
+    token = notice.claim_token
+    email = _urgent_notice_email(notice)
+    try:
+        if email is not None:
+            email.send()
+    except Exception:
+        # Keep the claim a little, then the retry (or any run) sends this same notice again.
+        UrgentNotice.objects.filter(pk=notice.pk, claim_token=token).update(
+            claimed_until=timezone.now() + URGENT_NOTICE_RETRY_HOLD
         )
-        if report is None or report.category not in URGENT_CATEGORIES:
-            return False
-        recipients = on_duty_addresses()
-        if not recipients:
-            from sigurnet.core.selectors import get_profile
-
-            fallback = get_profile().hotline_email
-            recipients = [fallback] if fallback else []
-        if not recipients:
-            # Nobody to tell: leave it unmarked so the sweep tries again once someone is set up.
-            log.error("Urgent report %s: no analyst e-mail and no hotline e-mail", report_id)
-            return False
-        if recipients:
-            with override(settings.LANGUAGE_CODE):
-                subject = _("Urgent report %(reference)s") % {"reference": report.reference}
-                body = _(
-                    "An urgent report arrived (%(category)s): %(reference)s.\n"
-                    "Sign in to read it: %(url)s\n"
-                    "This e-mail holds nothing of the report itself."
-                ) % {
-                    "category": Category(report.category).label,
-                    "reference": report.reference,
-                    "url": settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + "/staff/",
-                }
-            send_mail(subject, body, None, recipients)
-        Report.objects.filter(pk=report.pk).update(urgent_notified_at=timezone.now())
-    return True
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        UrgentNotice.objects.filter(pk=notice.pk).update(sent_at=now, claimed_until=None)
+        Report.objects.filter(urgent_notice=notice, urgent_notified_at__isnull=True).update(
+            urgent_notified_at=now
+        )
+    if _unannounced_urgent_reports().exists():
+        UrgentNotice.objects.filter(pk=notice.pk).update(follow_up_queued=True)
+        _queue_follow_up(URGENT_NOTICE_INTERVAL.total_seconds() + 1)
+    return email is not None
 
 
 @shared_task
 def sweep_urgent_notices() -> int:
-    """Queue notices for urgent reports whose notice never went out (broker or worker down)."""
+    """Run the notice again when urgent reports wait for one longer than they should (broker
+    or worker down, mail server down for longer than the retries). Returns how many wait."""
     cutoff = timezone.now() - timedelta(minutes=2)
-    pending = Report.objects.filter(
+    waiting = Report.objects.filter(
         category__in=list(URGENT_CATEGORIES),
         urgent_notified_at__isnull=True,
         received_at__lt=cutoff,
-    ).values_list("pk", flat=True)
-    count = 0
-    for report_id in pending[:500]:
-        notify_urgent_report.delay(report_id)
-        count += 1
-    return count
+    ).count()
+    if waiting:
+        notify_urgent_report.delay()
+    return waiting
 
 
 CLOSED_STATUSES = ("closed", "duplicate", "incomplete")

@@ -2,13 +2,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sigurnet.core.rotation import reencrypt_all
+from sigurnet.core.rotation import reencrypt_all, reseal_sessions
 
 
 class Command(BaseCommand):
     help = (
         "Re-encrypt every encrypted value with the newest key (the first of "
-        "SIGURNET_DATA_KEYS). Safe to interrupt and run again."
+        "SIGURNET_DATA_KEYS): database columns, evidence files and the sealed values in "
+        "sessions (report drafts). Safe to interrupt and run again."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -24,4 +25,11 @@ class Command(BaseCommand):
 
         rewritten, current = reencrypt_files()
         self.stdout.write(f"evidence files: {rewritten} re-encrypted, {current} already current")
+        sessions = reseal_sessions(batch_size=options["batch_size"])
+        if sessions is None:
+            self.stdout.write("sessions: not kept in the database, not re-encrypted")
+        else:
+            self.stdout.write(
+                f"sessions: {sessions.rewritten} re-encrypted, {sessions.current} already current"
+            )
         self.stdout.write(self.style.SUCCESS("Done. Older keys can now be removed."))
