@@ -247,6 +247,13 @@ def report_check(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse(STEP_URLS[missing]))
     form = ReportForm(_combined_data(draft))
     valid = form.is_valid()
+    wrong_step = _first_step_with_errors(form)
+    if wrong_step:
+        # A change made from here can make another answer wrong (a new category that needs a
+        # description): ask that step again rather than list errors of fields not on this page.
+        draft["valid"] = [step for step in draft.get("valid", []) if step != wrong_step]
+        drafts.save(request, draft)
+        return HttpResponseRedirect(reverse(STEP_URLS[wrong_step]) + "?from=check")
     context: dict[str, Any] = {"form": form, "draft": draft, "step_count": 5, "step_number": 5}
     if valid:
         context["summary"] = form.cleaned_data
@@ -277,6 +284,13 @@ def report_check(request: HttpRequest) -> HttpResponse:
         request, reference=filed.reference, receipt=filed.receipt, category=filed.report.category
     )
     return HttpResponseRedirect(reverse("report-done"))
+
+
+def _first_step_with_errors(form: ReportForm) -> str | None:
+    for step in drafts.STEPS:
+        if any(name in form.errors for name in STEP_FORMS[step].base_fields):
+            return step
+    return None
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

@@ -574,3 +574,19 @@ def test_the_too_many_page_has_a_title(settings):
     fill_until_check(client)
     page = client.post("/en/report/check/").content.decode()
     assert "<title>Please wait a minute" in page
+
+
+def test_a_change_on_the_check_page_that_needs_another_answer_asks_that_step_again():
+    client = Client()
+    start_report(client, "csam")
+    client.post("/en/report/where/", {"urls": "https://example.net/x"})
+    client.post("/en/report/details/", {"description": ""})  # optional for abuse material
+    client.post("/en/report/you/", {})
+    client.post("/en/report/?from=check", {"category": "cyberbullying"})
+    response = client.get("/en/report/check/")
+    assert response["Location"] == "/en/report/details/?from=check"
+    response = client.post("/en/report/details/?from=check", {"description": ""})
+    assert "Tell us in a few words what happened." in response.content.decode()
+    response = client.post("/en/report/details/?from=check", {"description": "Mean posts."})
+    assert response["Location"] == "/en/report/check/"
+    assert "Mean posts." in client.get("/en/report/check/").content.decode()
