@@ -335,6 +335,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sigurnet.hotline.tasks.apply_retention",
         "schedule": 6 * 3600.0,
     },
+    # Sessions are rows in the database: expired ones are deleted once a day.
+    "clear-expired-sessions": {
+        "task": "sigurnet.core.tasks.clear_expired_sessions",
+        "schedule": 24 * 3600.0,
+    },
 }
 # E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
 # imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 
 from sigurnet.hotline.canonical import InvalidURL, canonicalize
 from sigurnet.hotline.models import NO_UPLOAD_CATEGORIES, AgeBand, Category
@@ -66,6 +67,57 @@ class CleanCharField(forms.CharField):
     default_validators = [no_control_characters]
 
 
+class TooLongValidator:
+    """Says by how much a text is too long (the text itself is kept and shown again)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, value: str) -> None:
+        excess = len(value) - self.limit
+        if excess > 0:
+            raise forms.ValidationError(
+                ngettext_lazy(
+                    "This is %(excess)s character too long. You can write up to %(limit)s "
+                    "characters: please make it a little shorter.",
+                    "This is %(excess)s characters too long. You can write up to %(limit)s "
+                    "characters: please make it a little shorter.",
+                    "excess",
+                ),
+                code="max_length",
+                params={"excess": excess, "limit": self.limit},
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TooLongValidator) and other.limit == self.limit
+
+
+class CountedTextarea(forms.Textarea):
+    """A text box that forms.js counts for: "N characters left", in the page's language.
+
+    Give the field no ``max_length`` (it would add ``maxlength``, and a browser cuts a pasted
+    text there without a word): ``TooLongValidator`` says on the server what is too long.
+    The words are added when the page is drawn, one per plural form; ``{n}`` stands for the
+    number and the script picks the form with ``Intl.PluralRules`` (``one``, ``few``, ``other``:
+    1, 2 and 5 select them in English, Serbian and Bosnian).
+    """
+
+    def __init__(self, limit: int, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({**(attrs or {}), "data-maxlength": str(limit)})
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        words = context["widget"]["attrs"]
+        for form_name, sample in (("one", 1), ("few", 2), ("other", 5)):
+            words[f"data-counter-{form_name}"] = ngettext(
+                "%(count)s character left", "%(count)s characters left", sample
+            ) % {"count": "{n}"}
+            words[f"data-over-{form_name}"] = ngettext(
+                "%(count)s character too many", "%(count)s characters too many", sample
+            ) % {"count": "{n}"}
+        return context
+
+
 class URLListField(forms.Field):
     """Web addresses, one per line (web form) or a list (API)."""
 
@@ -120,6 +172,8 @@ class HoneypotMixin(forms.Form):
 class WhatForm(HoneypotMixin):
     category = forms.ChoiceField(
         label=_("What did you see?"),
+        # A radio group is one stop for Tab; the arrow keys move inside it.
+        help_text=_("Choose one. With a keyboard, the arrow keys move between the choices."),
         choices=Category.choices,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose what you want to tell us about.")},
@@ -147,8 +201,8 @@ class WhereForm(HoneypotMixin):
     location_hint = CleanCharField(
         label=_("How can we find it?"),
         required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[TooLongValidator(1000)],
+        widget=CountedTextarea(1000, attrs={"rows": 3}),
         help_text=_("For example: in the group chat called ..., the video posted on ..."),
     )
     seen_on = forms.DateField(
@@ -185,8 +239,8 @@ class DetailsForm(HoneypotMixin):
     description = CleanCharField(
         label=_("What happened?"),
         required=False,
-        max_length=MAX_DESCRIPTION,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[TooLongValidator(MAX_DESCRIPTION)],
+        widget=CountedTextarea(MAX_DESCRIPTION, attrs={"rows": 6}),
         help_text=_("In your own words. What did you see, and who is in it, if you know?"),
     )
     evidence = forms.FileField(
@@ -198,6 +252,12 @@ class DetailsForm(HoneypotMixin):
     def __init__(self, *args: Any, category: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.category = category
+        if category == Category.CSAM:
+            # One message: nobody is asked to look at, or describe, such pictures again.
+            self.fields["description"].help_text = _(
+                "You do not need to describe the pictures. A few words about where and when "
+                "you saw them are enough."
+            )
         if category in NO_UPLOAD_CATEGORIES:
             del self.fields["evidence"]
         else:
@@ -214,13 +274,22 @@ class YouForm(HoneypotMixin):
         required=False,
         widget=forms.RadioSelect,
     )
+    # autocomplete="off": children report from family and school devices that others use too;
+    # a report must not leave the child's address in that device's autofill, nor fill in a
+    # parent's address that the child did not choose. inputmode brings the right keyboard.
     contact_email = forms.EmailField(
         label=_("E-mail"),
         required=False,
         max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "inputmode": "email"}),
         error_messages={"invalid": _("Enter an e-mail address like name@example.org.")},
     )
-    contact_phone = CleanCharField(label=_("Phone"), required=False, max_length=25)
+    contact_phone = CleanCharField(
+        label=_("Phone"),
+        required=False,
+        max_length=25,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
     contact_consent = forms.BooleanField(
         label=_("You can contact me about this report."), required=False
     )
@@ -309,7 +378,7 @@ class ReplyForm(HoneypotMixin):
         label=_("Your answer or more details"),
         required=False,
         max_length=MAX_DESCRIPTION,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=CountedTextarea(MAX_DESCRIPTION, attrs={"rows": 5}),
     )
     urls = URLListField(
         label=_("More web addresses"),

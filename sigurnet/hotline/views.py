@@ -4,12 +4,15 @@ anonymous follow-up with a receipt code."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -32,6 +35,7 @@ from sigurnet.hotline.forms import (
 from sigurnet.hotline.models import (
     NO_UPLOAD_CATEGORIES,
     SUPPORT_CATEGORIES,
+    AgeBand,
     Category,
     Evidence,
     Message,
@@ -68,6 +72,11 @@ def _next_url(step: str, request: HttpRequest) -> str:
     )
 
 
+def _previous_url(step: str, request: HttpRequest) -> str:
+    order = list(STEP_URLS)
+    return _step_url(order[max(order.index(step) - 1, 0)], request)
+
+
 def _render_step(
     request: HttpRequest, step: str, form: Any, draft: dict[str, Any], status: int = 200
 ) -> HttpResponse:
@@ -77,12 +86,14 @@ def _render_step(
         "step": step,
         "step_number": order.index(step) + 1,
         "step_count": len(order) + 1,
-        "back_url": reverse(STEP_URLS[order[order.index(step) - 1]]) if step != "what" else "",
+        "has_back": step != "what",
         "category": (drafts.step_data(draft, "what") or {}).get("category", ""),
         "category_examples": CATEGORY_EXAMPLES,
         "evidence": draft.get("evidence"),
         "no_upload": NO_UPLOAD_CATEGORIES,
         "from_check": request.GET.get("from") == "check",
+        "start_token": drafts.start_token() if step == "what" else "",
+        "answers_lost": drafts.take_lost(request) if step == "what" else False,
     }
     return render(request, f"hotline/report_{step}.html", context, status=status)
 
@@ -109,6 +120,21 @@ def _make_form(step: str, draft: dict[str, Any], data: Any = None, files: Any = 
     return STEP_FORMS[step](data, files, **kwargs)
 
 
+def _tie_step_errors(form: Any) -> None:
+    """Give an error about the step as a whole a field to point at.
+
+    "Tell us where it is" concerns the whole step; shown at the first web address field, the
+    error summary can link to it and the field is marked invalid and described by the error.
+    """
+    if not isinstance(form, WhereForm):
+        return
+    where = [e for e in form.non_field_errors().as_data() if e.code == "where"]
+    if where:
+        form.errors.pop(NON_FIELD_ERRORS, None)
+        for error in where:
+            form.add_error("urls", error)
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 def report_step(request: HttpRequest, step: str) -> HttpResponse:
@@ -121,13 +147,17 @@ def report_step(request: HttpRequest, step: str) -> HttpResponse:
         drafts.save(request, draft)
         return HttpResponseRedirect(_step_url(step, request))
     if request.method == "GET":
-        if step == "what":
-            drafts.save(request, draft)  # starts the clock for the minimum fill time
+        # Nothing is saved here: a visitor who only looks gets no session (see draft.py).
         return _render_step(request, step, _make_form(step, draft), draft)
 
     form = _make_form(step, draft, request.POST, request.FILES)
     if form.is_bot():
         return _bot_response(request, step, form, draft)
+    if step == "what" and not draft["steps"]:
+        # The first answer starts the draft; the clock started when the page was shown.
+        draft["started_at"] = drafts.started_at(request.POST.get("started", ""))
+    going_back = bool(request.POST.get("back"))
+    previous_category = (drafts.step_data(draft, "what") or {}).get("category", "")
     valid = form.is_valid()
     if step == "details" and "evidence" in form.fields and form.cleaned_data.get("evidence"):
         stored = _store_upload(form)
@@ -145,16 +175,28 @@ def report_step(request: HttpRequest, step: str) -> HttpResponse:
         if step in valid_steps:
             valid_steps.remove(step)
         drafts.save(request, draft)
+        if going_back:
+            # "Back" keeps the answers as typed without judging them; the step is asked
+            # again (with its errors) before the report can be sent.
+            return HttpResponseRedirect(_previous_url(step, request))
+        _tie_step_errors(form)
         return _render_step(request, step, form, draft, status=400)
     if step not in valid_steps:
         valid_steps.append(step)
-    if (
-        step == "what"
-        and draft.get("evidence")
-        and form.cleaned_data["category"] in NO_UPLOAD_CATEGORIES
-    ):
+    category = form.cleaned_data["category"] if step == "what" else ""
+    if step == "what" and draft.get("evidence") and category in NO_UPLOAD_CATEGORIES:
         draft.pop("evidence")
     drafts.save(request, draft)
+    if going_back:
+        return HttpResponseRedirect(_previous_url(step, request))
+    if (
+        step == "what"
+        and request.GET.get("from") == "check"
+        and category == Category.CSAM
+        and previous_category != Category.CSAM
+    ):
+        # The warning not to download or screenshot is on the "where" step: never skip it.
+        return HttpResponseRedirect(_step_url("where", request))
     return HttpResponseRedirect(_next_url(step, request))
 
 
@@ -205,10 +247,19 @@ def report_check(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse(STEP_URLS[missing]))
     form = ReportForm(_combined_data(draft))
     valid = form.is_valid()
+    wrong_step = _first_step_with_errors(form)
+    if wrong_step:
+        # A change made from here can make another answer wrong (a new category that needs a
+        # description): ask that step again rather than list errors of fields not on this page.
+        draft["valid"] = [step for step in draft.get("valid", []) if step != wrong_step]
+        drafts.save(request, draft)
+        return HttpResponseRedirect(reverse(STEP_URLS[wrong_step]) + "?from=check")
     context: dict[str, Any] = {"form": form, "draft": draft, "step_count": 5, "step_number": 5}
     if valid:
         context["summary"] = form.cleaned_data
         context["category_label"] = Category(form.cleaned_data["category"]).label
+        age_band = form.cleaned_data.get("age_band")
+        context["age_band_label"] = AgeBand(age_band).label if age_band else ""
     if request.method == "GET" or not valid:
         return render(request, "hotline/report_check.html", context, status=200 if valid else 400)
 
@@ -235,24 +286,58 @@ def report_check(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("report-done"))
 
 
+def _first_step_with_errors(form: ReportForm) -> str | None:
+    for step in drafts.STEPS:
+        if any(name in form.errors for name in STEP_FORMS[step].base_fields):
+            return step
+    return None
+
+
 def _too_many(request: HttpRequest) -> HttpResponse:
     response = render(request, "hotline/too_many.html", status=429)
     response["Retry-After"] = "60"
     return response
 
 
+@require_http_methods(["GET", "POST"])
 @never_cache
 def report_done(request: HttpRequest) -> HttpResponse:
-    done = drafts.take_done(request)
+    """The confirmation. The receipt is shown in this browser session until the reporter says
+    they have kept it (or the session ends); no other session ever sees it."""
+    done = drafts.load_done(request)
     if done is None:
         return HttpResponseRedirect(reverse("report"))
+    if done.get("lost"):
+        return render(request, "hotline/report_done_lost.html")
+    if request.method == "POST":
+        if request.POST.get("saved"):
+            drafts.forget_receipt(request)
+        return HttpResponseRedirect(reverse("report-done"))
+    receipt = services.format_receipt(done["receipt"]) if done["receipt"] else ""
+    if request.GET.get("download") and receipt:
+        return _receipt_file(request, done["reference"], receipt)
     context = {
         "reference": done["reference"],
-        "receipt": services.format_receipt(done["receipt"]) if done["receipt"] else "",
+        "receipt": receipt,
         "support": done["category"] in SUPPORT_CATEGORIES,
         "retention_days": settings.SIGURNET_REPORT_RETENTION_DAYS,
     }
     return render(request, "hotline/report_done.html", context)
+
+
+def _receipt_file(request: HttpRequest, reference: str, receipt: str) -> HttpResponse:
+    """The report number and receipt code as a small text file to keep."""
+    status_url = settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + reverse("report-status")
+    text = render_to_string(
+        "hotline/report_receipt.txt",
+        {"reference": reference, "receipt": receipt, "status_url": status_url},
+        request=request,
+    )
+    response = HttpResponse(text.replace("\n", "\r\n"), content_type="text/plain; charset=utf-8")
+    name = re.sub(r"[^A-Za-z0-9-]", "", reference) or "report"
+    response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # Access to a report after its receipt was typed: it ends after 30 minutes without a request to

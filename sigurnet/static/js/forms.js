@@ -20,17 +20,51 @@
       }
     });
   });
-  // Show how much room is left in long text boxes.
-  document.querySelectorAll("textarea[maxlength]").forEach(function (box) {
+  // Show how much room is left in long text boxes that the server limits (data-maxlength):
+  // "N characters left", in the page's words (data-counter-* / data-over-*, one per plural
+  // form). The visible count is tied to the box with aria-describedby and is not live; a
+  // separate polite live region speaks only near the limit, once typing pauses.
+  var plurals = window.Intl && Intl.PluralRules ?
+    new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  var words = function (box, kind, n) {
+    var form = plurals ? plurals.select(n) : (n === 1 ? "one" : "other");
+    var text = box.getAttribute("data-" + kind + "-" + form) ||
+      box.getAttribute("data-" + kind + "-other") || "{n}";
+    return text.replace("{n}", String(n));
+  };
+  document.querySelectorAll("textarea[data-maxlength][data-counter-other]").forEach(function (box) {
+    var limit = parseInt(box.getAttribute("data-maxlength"), 10);
+    if (!(limit > 0)) {
+      return;
+    }
     var note = document.createElement("p");
     note.className = "hint counter";
-    note.setAttribute("aria-live", "polite");
-    var limit = parseInt(box.getAttribute("maxlength"), 10);
+    note.id = box.id + "_counter";
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    var near = Math.max(20, Math.round(limit / 10));
+    var timer = null;
+    var message = function () {
+      var left = limit - box.value.length;
+      return left >= 0 ? words(box, "counter", left) : words(box, "over", -left);
+    };
     var update = function () {
-      note.textContent = (limit - box.value.length) + " / " + limit;
+      var left = limit - box.value.length;
+      note.textContent = message();
+      note.classList.toggle("error-message", left < 0);
+      window.clearTimeout(timer);
+      if (left <= near) {
+        timer = window.setTimeout(function () { live.textContent = message(); }, 1000);
+      } else {
+        live.textContent = "";
+      }
     };
     box.insertAdjacentElement("afterend", note);
+    note.insertAdjacentElement("afterend", live);
+    var described = box.getAttribute("aria-describedby");
+    box.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
     box.addEventListener("input", update);
-    update();
+    note.textContent = message();
   });
 })();
