@@ -172,3 +172,52 @@ def test_deployment_checks_accept_an_application_role_without_superuser(tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "sigurnet.I002" not in result.stdout + result.stderr  # it did connect and look
+
+
+def first_prompt(command: list[str], env: dict[str, str], tmp_path: Path) -> str:
+    """What an interactive command shows first on a terminal (a pseudo-terminal here)."""
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SIGURNET_", "DJANGO_", "SECURE_", "LC_", "LANG"))
+        and key not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sigurnet", *command],
+        cwd=REPO,
+        env=clean | {"SIGURNET_VAR_DIR": str(tmp_path / "var"), **env},
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    output = b""
+    try:
+        while b":" not in output:
+            ready, _, _ = select.select([primary], [], [], 60)
+            if not ready:
+                break
+            output += os.read(primary, 1024)
+    finally:
+        process.kill()
+        process.wait()
+        os.close(primary)
+    return output.decode(errors="replace")
+
+
+def test_createsuperuser_asks_in_english_whatever_the_sites_default_language(tmp_path):
+    env = production_env() | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SIGURNET_DEFAULT_LANGUAGE": "sr-latn",
+    }
+    migrated = run_sigurnet("migrate", "-v", "0", env=env, tmp_path=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    prompt = first_prompt(["createsuperuser"], env | {"LANG": "C.UTF-8"}, tmp_path)
+    assert prompt.startswith("Username"), prompt
+    # An operator whose locale is Serbian (Latin) gets Serbian (Latin) prompts.
+    prompt = first_prompt(["createsuperuser"], env | {"LANG": "sr_RS.UTF-8@latin"}, tmp_path)
+    assert prompt.startswith("Korisni"), prompt
