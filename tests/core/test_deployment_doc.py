@@ -307,6 +307,8 @@ def test_nginx_accepts_the_documented_configuration_and_serves_acme_and_the_logo
         capture_output=True,
     )
     http_port, https_port = free_port(), free_port()
+    while https_port == http_port:
+        https_port = free_port()
     conf = nginx_config(base, http_port, https_port)
 
     tested = subprocess.run([nginx, "-t", "-c", str(conf)], capture_output=True, text=True)
