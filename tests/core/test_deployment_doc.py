@@ -456,3 +456,38 @@ def test_backup_restore_check_and_restore_run_as_documented(base):
     os.utime(old, (past, past))
     subprocess.run([str(backup)], check=True, capture_output=True, timeout=300)
     assert not old.exists()
+
+
+def test_the_documented_environment_files_follow_the_format_the_helper_enforces(base):
+    helper = block_with("sh", "Run a Sigurnet command as the sigurnet user")
+    loader = re.search(r"^load\(\) \{\n.*?^\}\n", helper, flags=re.M | re.S)
+    assert loader, "the helper has no load() function"
+    examples = [block_with("sh", "SECRET_KEY=..."), block_with("sh", "SIGURNET_INTAKE_IMAP_URL=")]
+    for number, example in enumerate(examples):
+        env_file = write(base / f"example-{number}.env", example, 0o600)
+        result = subprocess.run(
+            ["/bin/sh", "-euc", loader.group(0) + f'load "{env_file}"; env'],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        assert result.returncode == 0, result.stderr
+        first = next(line for line in example.splitlines() if line and not line.startswith("#"))
+        assert first in result.stdout.splitlines()
+
+
+def test_the_documented_log_rotation_is_valid(base):
+    logrotate = needs("logrotate")
+    config = block_with("text", "/var/log/sigurnet/*.log").replace(
+        "/var/log/sigurnet", str(base / "log")
+    )
+    (base / "log").mkdir()
+    write(base / "log" / "ingest-email.log", "Reports filed: 0.\n", 0o640)
+    conf = write(base / "logrotate.conf", config, 0o644)
+    result = subprocess.run(
+        [logrotate, "--debug", "--state", str(base / "state"), str(conf)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ingest-email.log" in result.stderr + result.stdout
