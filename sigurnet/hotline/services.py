@@ -191,18 +191,21 @@ def receipt_failure_limit() -> ratelimit.Limit:
 
 
 def receipt_lookups_blocked(client: str) -> ratelimit.Verdict:
-    """Whether this client typed too many wrong receipts in a row to try again now."""
+    """Whether this client typed too many wrong receipts in the window to try again now."""
     return ratelimit.peek("receipt-failures", client, receipt_failure_limit())
 
 
 def follow_receipt(client: str, receipt: str) -> Report | None:
-    """The report of a receipt typed by ``client``; a wrong one counts towards the lock,
-    a right one ends the run of wrong ones. Callers check ``receipt_lookups_blocked`` first."""
+    """The report of a receipt typed by ``client``; a wrong one counts towards the lock.
+
+    A right code clears nothing: the failures are counted on their own, so the lock comes after
+    ``SIGURNET_RECEIPT_FAILURES_ALLOWED`` wrong codes in the window whatever else the client
+    typed (someone with a receipt of their own cannot interleave it to guess without end).
+    Callers check ``receipt_lookups_blocked`` first.
+    """
     report = report_by_receipt(receipt)
     if report is None:
         ratelimit.hit("receipt-failures", client, receipt_failure_limit())
-    else:
-        ratelimit.reset("receipt-failures", client, receipt_failure_limit())
     return report
 
 

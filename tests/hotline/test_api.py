@@ -443,14 +443,21 @@ def test_many_wrong_receipts_lock_the_client_out(client, filed, settings, frozen
     assert not Message.objects.exists()
 
 
-def test_the_right_receipt_resets_the_count_of_wrong_ones(client, filed, frozen_limits):
-    for attempt in range(19):
-        assert post(client, STATUS, {"receipt": f"{attempt:016d}"}).status_code == 404
-    assert post(client, STATUS, {"receipt": filed.receipt}).status_code == 200
-    # Counting starts again: 20 more wrong codes are answered, the next request is refused.
-    for attempt in range(20):
-        assert post(client, STATUS, {"receipt": f"{attempt:016d}"}).status_code == 404
-    assert_throttled(post(client, STATUS, {"receipt": filed.receipt}))
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_a_right_receipt_does_not_clear_the_count_of_wrong_ones(client, filed, frozen_limits, path):
+    # Someone with a receipt of their own types it after every 18 guesses: the guesses still
+    # add up, and the 21st request after the 20th wrong code is refused.
+    statuses = []
+    for _round in range(3):
+        for attempt in range(18):
+            statuses.append(post(client, path, {"receipt": f"{attempt:016d}", "text": "x"}))
+        statuses.append(post(client, path, {"receipt": filed.receipt, "text": "x"}))
+    codes = [response.status_code for response in statuses]
+    assert codes[:18] == [404] * 18
+    assert codes[18] in (200, 201)
+    assert codes[19:21] == [404, 404]  # the 19th and 20th wrong codes
+    assert set(codes[21:]) == {429}
+    assert_throttled(statuses[-1])
 
 
 def test_status_without_a_receipt_is_400(client):
