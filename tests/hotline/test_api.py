@@ -66,7 +66,9 @@ FROZEN_NOW = 1_800_000_000 + 5  # 5 s into a minute and into a 15-minute window
 
 def post(client: Client, path: str, body: Any, **extra: Any) -> Any:
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(path, data=data, content_type="application/json", **extra)
+    # Also on an empty body, for which the test client would send no Content-Type at all.
+    extra.setdefault("CONTENT_TYPE", "application/json")
+    return client.post(path, data=data, content_type=extra["CONTENT_TYPE"], **extra)
 
 
 def report(**changes: Any) -> dict[str, Any]:
@@ -228,6 +230,106 @@ def test_default_limits_let_a_person_try_the_api_by_hand(client, frozen_limits):
     for attempt in range(25):
         response = post(client, REPORTS, A_REPORT)
         assert response.status_code == 201, (attempt, response.content)
+
+
+# --- Only JSON, and not from other websites ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",  # what a foreign page can send without asking first
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "application/json-patch+json",
+        "application/json; charset=latin-1",
+        "application/json; boundary=x",
+        "",
+    ],
+)
+def test_a_body_that_is_not_declared_json_is_refused_with_415(client, content_type):
+    response = post(client, REPORTS, json.dumps(A_REPORT), CONTENT_TYPE=content_type)
+    assert_json_error(response, 415)
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", 'Application/JSON;Charset="UTF-8"'],
+)
+def test_json_with_or_without_a_utf8_charset_is_accepted(client, content_type):
+    response = post(client, REPORTS, A_REPORT, CONTENT_TYPE=content_type)
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_following_a_report_needs_json_too(client, filed, path):
+    body = json.dumps({"receipt": filed.receipt, "text": "hello"})
+    assert_json_error(post(client, path, body, CONTENT_TYPE="text/plain"), 415)
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example.net",
+        "http://testserver.example.net",
+        "https://testserver:8443.example.net",
+        "null",
+        "file://",
+        "",
+    ],
+)
+def test_a_report_from_a_page_of_another_website_is_refused_with_403(client, origin):
+    response = post(client, REPORTS, A_REPORT, HTTP_ORIGIN=origin)
+    assert_json_error(response, 403)
+    assert not Report.objects.exists()
+
+
+def test_a_report_from_the_sites_own_pages_or_a_program_is_accepted(client, settings):
+    settings.SIGURNET_PUBLIC_BASE_URL = "https://sigurnet.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".example.com"]
+    for extra in (
+        {},  # no Origin: a program, not a page in a browser
+        {"HTTP_ORIGIN": "http://testserver"},  # the host the request came to
+        {"HTTP_ORIGIN": "https://sigurnet.example.org"},  # the public address
+        {"HTTP_ORIGIN": "https://www.example.com"},  # an allowed host
+        {"HTTP_ORIGIN": "http://localhost:8000"},
+    ):
+        response = post(client, REPORTS, A_REPORT, **extra)
+        assert response.status_code == 201, (extra, response.content)
+
+
+def test_allowing_every_host_does_not_allow_every_origin(client, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    assert_json_error(post(client, REPORTS, A_REPORT, HTTP_ORIGIN="https://evil.example.net"), 403)
+
+
+def test_a_partner_token_is_accepted_whatever_the_origin(client, institution):
+    token = make_token(institution)
+    response = post(
+        client,
+        REPORTS,
+        A_REPORT,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_ORIGIN="https://partner-console.example.net",
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_following_a_report_from_another_website_is_refused_and_counts_nothing(
+    client, filed, settings, frozen_limits, path
+):
+    settings.SIGURNET_RECEIPT_FAILURES_ALLOWED = 1
+    for _attempt in range(3):
+        response = post(
+            client, path, {"receipt": "0" * 16, "text": "x"}, HTTP_ORIGIN="https://evil.example.net"
+        )
+        assert_json_error(response, 403)
+    assert post(client, path, {"receipt": filed.receipt, "text": "x"}).status_code in (200, 201)
 
 
 # --- Validation: the web form's rules --------------------------------------------------------
@@ -608,6 +710,8 @@ def test_openapi_documents_each_operation_with_examples_and_error_responses(clie
     assert "201" in document["paths"][REPORTS]["post"]["responses"]
     assert "201" in document["paths"][MESSAGES]["post"]["responses"]
     assert "401" in document["paths"][REPORTS]["post"]["responses"]
+    for path, method in OPERATIONS:
+        assert {"403", "415"} <= set(document["paths"][path][method.lower()]["responses"])
 
 
 def test_the_documented_report_example_is_accepted(client):
