@@ -502,6 +502,51 @@ def test_surrogates_where_pydantic_or_the_form_already_refuse_them(client):
         assert_json_error(post(client, REPORTS, body), 400)
 
 
+def test_a_lone_surrogate_in_the_contact_email_is_a_400_under_contact_email(client):
+    for email in ("a@ex\\ud800ample.org", "a@example.org\\udfff", "a@\\udbff.org"):
+        body = (
+            '{"category": "other", "description": "x", "urls": ["https://example.com/"], '
+            '"contact": {"email": "' + email + '", "consent": true}}'
+        )
+        errors = assert_json_error(post(client, REPORTS, body), 400)["errors"]
+        assert "contact.email" in errors, (email, errors)
+    assert not Report.objects.exists()
+
+
+BIDI_MARKS = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+
+
+@pytest.mark.parametrize("mark", BIDI_MARKS)
+def test_bidirectional_marks_in_contact_details_and_urls_are_refused(client, mark):
+    cases = [
+        ({"contact": {"email": f"me{mark}@example.org", "consent": True}}, "contact.email"),
+        ({"contact": {"email": f"me@exam{mark}ple.org", "consent": True}}, "contact.email"),
+        ({"contact": {"phone": f"064 123{mark} 4567", "consent": True}}, "contact.phone"),
+        ({"contact": {"phone": f"{mark}064 123 4567", "consent": True}}, "contact.phone"),
+        ({"urls": [f"https://example.com/file{mark}gpj.exe"]}, "urls"),
+        ({"urls": [f"https://example.com/?q={mark}x"]}, "urls"),
+    ]
+    for changes, field in cases:
+        errors = assert_json_error(post(client, REPORTS, report(**changes)), 400)["errors"]
+        assert field in errors, (changes, errors)
+    assert not Report.objects.exists()
+
+
+def test_a_bidirectional_mark_in_a_reply_url_is_refused(client, filed):
+    body = {"receipt": filed.receipt, "urls": ["https://example.com/a\u202eb"]}
+    assert "urls" in assert_json_error(post(client, MESSAGES, body), 400)["errors"]
+
+
 # --- Following a report ---------------------------------------------------------------------
 
 

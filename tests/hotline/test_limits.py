@@ -1,5 +1,5 @@
 """Limits on the public side: who counts as one client, the global limit, the windows, the cache
-being down, evidence uploads and the memory of decoding pictures."""
+being down, evidence uploads, the memory of decoding pictures, and what contact details may hold."""
 
 from __future__ import annotations
 
@@ -168,3 +168,24 @@ def test_reports_go_through_the_web_form_when_the_cache_is_down(settings, cache_
         assert response.status_code == 302, response.content.decode()[:2000]
         assert response["Location"] == "/en/report/done/"
     assert Report.objects.count() == 2
+
+
+# --- What contact details may hold ----------------------------------------------------------
+
+
+def test_bidirectional_marks_in_the_contact_details_are_refused_on_the_form():
+    client = Client()
+    client.post("/en/report/", {"category": "other"})
+    client.post("/en/report/where/", {"urls": "https://example.org/y"})
+    client.post("/en/report/details/", {"description": "x"})
+    for data in (
+        {"contact_email": "me\u202e@example.org", "contact_consent": "on"},
+        {"contact_email": "me@exam\u2067ple.org", "contact_consent": "on"},
+        {"contact_phone": "064\u2066 123 4567", "contact_consent": "on"},
+    ):
+        response = client.post("/en/report/you/", data)
+        assert response.status_code == 400, data
+        assert "characters we cannot read" in response.content.decode()
+    response = client.post("/en/report/where/", {"urls": "https://example.org/a\u202eb"})
+    assert response.status_code == 400
+    assert "Line 1: This web address has characters we cannot read." in response.content.decode()
