@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
 from sigurnet.core.models import Institution
+from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.canonical import canonicalize
 from sigurnet.hotline.models import (
     ContentItem,
@@ -207,6 +209,43 @@ def follow_receipt(client: str, receipt: str) -> Report | None:
     if report is None:
         ratelimit.hit("receipt-failures", client, receipt_failure_limit())
     return report
+
+
+def upload_client_limit() -> ratelimit.Limit:
+    """Evidence files one client may send per clock hour (web form; every file counts)."""
+    return ratelimit.Limit(settings.SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR, 3600)
+
+
+def store_upload(
+    client: str, upload: UploadedFile, *, earlier_files: int, earlier_bytes: int
+) -> Evidence:
+    """Check an evidence file sent with a web report in progress; store it encrypted.
+
+    ``earlier_files`` and ``earlier_bytes`` are what this draft stored before (a file that was
+    replaced or removed still counts). Refused with ``EvidenceRejected`` - before the file is
+    read or decoded - when the file is over ``SIGURNET_EVIDENCE_MAX_BYTES`` ("too_big"), the
+    draft already holds ``SIGURNET_UPLOADS_PER_DRAFT`` files ("draft_count") or would pass
+    ``SIGURNET_UPLOAD_BYTES_PER_DRAFT`` ("draft_size"), or the client sent
+    ``SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR`` files this hour ("client_limit"; every file that
+    gets this far counts, stored or not); then by ``evidence.inspect``'s own checks.
+    """
+    size = upload.size or 0
+    if size > settings.SIGURNET_EVIDENCE_MAX_BYTES:
+        raise evidence_files.EvidenceRejected("too_big", "the file is too big")
+    if earlier_files >= settings.SIGURNET_UPLOADS_PER_DRAFT:
+        raise evidence_files.EvidenceRejected("draft_count", "this draft has enough files")
+    if earlier_bytes + size > settings.SIGURNET_UPLOAD_BYTES_PER_DRAFT:
+        raise evidence_files.EvidenceRejected("draft_size", "the draft's files are too big")
+    if not ratelimit.hit("upload", client, upload_client_limit()).allowed:
+        raise evidence_files.EvidenceRejected("client_limit", "too many files from this client")
+    clean = evidence_files.inspect(upload.read())
+    name = evidence_files.write_encrypted(clean)
+    return Evidence.objects.create(
+        storage_name=name,
+        original_name=(upload.name or "")[:200],
+        content_type=clean.content_type,
+        size=len(clean.content),
+    )
 
 
 def report_by_receipt(receipt: str) -> Report | None:

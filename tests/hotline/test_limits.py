@@ -3,15 +3,24 @@ being down, evidence uploads, the memory of decoding pictures, and what contact 
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from sigurnet.core import ratelimit
-from sigurnet.hotline.models import Report
+from sigurnet.hotline import evidence as evidence_files
+from sigurnet.hotline.models import Evidence, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +177,267 @@ def test_reports_go_through_the_web_form_when_the_cache_is_down(settings, cache_
         assert response.status_code == 302, response.content.decode()[:2000]
         assert response["Location"] == "/en/report/done/"
     assert Report.objects.count() == 2
+
+
+# --- Evidence uploads -------------------------------------------------------------------------
+
+
+def start_draft(client: Client, language: str = "en") -> None:
+    assert client.post(f"/{language}/report/", {"category": "other"}).status_code == 302
+    assert (
+        client.post(f"/{language}/report/where/", {"urls": "https://example.org/y"}).status_code
+        == 302
+    )
+
+
+def upload(client: Client, content: bytes, name: str = "note.txt", language: str = "en") -> Any:
+    file = io.BytesIO(content)
+    file.name = name
+    return client.post(
+        f"/{language}/report/details/", {"description": "see the file", "evidence": file}
+    )
+
+
+def stored_files() -> int:
+    return len(list(evidence_files.evidence_root().iterdir()))
+
+
+def test_one_report_in_progress_takes_at_most_five_files_even_replaced_or_removed(settings, clock):
+    assert settings.SIGURNET_UPLOADS_PER_DRAFT == 5
+    client = Client(REMOTE_ADDR="192.0.2.70")
+    start_draft(client)
+    for number in range(4):
+        assert upload(client, f"file {number}".encode()).status_code == 302
+    # Removing the file does not give the draft its place back.
+    client.post("/en/report/details/", {"remove_evidence": "1"})
+    assert upload(client, b"file 4").status_code == 302
+    refused = upload(client, b"file 5")
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "You cannot add more files to this report. Send it as it is." in page
+    assert "see the file" in page  # what was typed is kept
+    assert Evidence.objects.count() == 5 == stored_files()
+    # The last file that was taken is still the draft's, and the report can be sent with it.
+    assert client.post("/en/report/details/", {"description": "see the file"}).status_code == 302
+    assert client.post("/en/report/you/", {}).status_code == 302
+    assert client.post("/en/report/check/")["Location"] == "/en/report/done/"
+    assert Evidence.objects.get(report=Report.objects.get()).size == len(b"file 4")
+
+
+def test_the_files_of_one_report_in_progress_have_a_total_size(settings, clock):
+    settings.SIGURNET_UPLOAD_BYTES_PER_DRAFT = 100
+    client = Client(REMOTE_ADDR="192.0.2.71")
+    start_draft(client)
+    assert upload(client, b"a" * 60).status_code == 302
+    refused = upload(client, b"b" * 41)  # replaces the first: both count
+    assert refused.status_code == 400
+    assert "The files of this report are too big together." in refused.content.decode()
+    assert upload(client, b"c" * 40).status_code == 302
+    assert Evidence.objects.count() == 2 == stored_files()
+
+
+def test_one_client_sends_at_most_ten_files_an_hour_whatever_the_drafts(settings, clock):
+    assert settings.SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR == 10
+    for number in range(10):
+        client = Client(REMOTE_ADDR=f"2001:db8:77:1::{number + 1:x}")  # one /64
+        start_draft(client)
+        assert upload(client, f"file {number}".encode()).status_code == 302
+    client = Client(REMOTE_ADDR="2001:db8:77:1::ff")
+    start_draft(client)
+    refused = upload(client, b"one more")
+    assert refused.status_code == 400
+    assert "You have sent many files in a short time." in refused.content.decode()
+    assert Evidence.objects.count() == 10 == stored_files()
+    # Another client is not affected, and the next hour this one may send again.
+    other = Client(REMOTE_ADDR="2001:db8:77:2::1")
+    start_draft(other)
+    assert upload(other, b"another client").status_code == 302
+    clock.now += 3600
+    assert upload(client, b"one more").status_code == 302
+
+
+def test_upload_limits_are_told_in_the_reporters_language(settings, clock):
+    settings.SIGURNET_UPLOADS_PER_DRAFT = 1
+    client = Client(REMOTE_ADDR="192.0.2.72")
+    start_draft(client, "sr-latn")
+    assert upload(client, b"prvi", language="sr-latn").status_code == 302
+    refused = upload(client, b"drugi", language="sr-latn")
+    assert refused.status_code == 400
+    assert "Ovoj prijavi ne možeš dodati još datoteka." in refused.content.decode()
+    start_draft(client, "bs")
+    assert "Ovoj prijavi ne možeš dodati još datoteka." in (
+        upload(client, b"treci", language="bs").content.decode()
+    )
+
+
+# --- Decoding pictures: pixels, and how many at once -----------------------------------------
+
+
+def png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_picture_over_the_pixel_limit_is_refused_with_a_clear_message(settings, clock):
+    assert settings.SIGURNET_IMAGE_MAX_PIXELS == 16_000_000
+    client = Client(REMOTE_ADDR="192.0.2.73")
+    start_draft(client)
+    refused = upload(client, png((4001, 4000), "1"), name="screenshot.png")
+    assert refused.status_code == 400
+    assert "This picture is too large for us to open." in refused.content.decode()
+    assert upload(client, png((4000, 4000), "1"), name="screenshot.png").status_code == 302
+    assert Evidence.objects.get().content_type == "image/png"
+
+
+def test_a_webp_picture_has_a_quarter_of_the_pixel_limit(settings):
+    out = io.BytesIO()
+    Image.new("RGB", (2001, 2000)).save(out, format="WEBP")
+    with pytest.raises(evidence_files.EvidenceRejected) as refused:
+        evidence_files.inspect(out.getvalue())
+    assert refused.value.code == "pixels"
+    out = io.BytesIO()
+    Image.new("RGB", (2000, 2000)).save(out, format="WEBP")
+    assert evidence_files.inspect(out.getvalue()).content_type == "image/webp"
+
+
+@pytest.fixture
+def all_decode_slots_taken() -> Any:
+    slots = evidence_files.decode_slots()
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    yield taken
+    for _slot in range(taken):
+        slots.release()
+
+
+def test_when_every_decoder_is_busy_the_reporter_is_asked_to_try_again(
+    settings, clock, all_decode_slots_taken
+):
+    assert all_decode_slots_taken == settings.SIGURNET_IMAGE_DECODES_AT_ONCE == 2
+    settings.SIGURNET_IMAGE_DECODE_WAIT_SECONDS = 0
+    client = Client(REMOTE_ADDR="192.0.2.74")
+    start_draft(client)
+    refused = upload(client, png((8, 8)), name="a.png")
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Many pictures are being checked right now. Please try again in a minute." in page
+    assert "see the file" in page
+    assert not Evidence.objects.exists()
+    # Text and PDF files need no decoder.
+    assert upload(client, b"just text").status_code == 302
+
+
+def test_at_most_two_pictures_are_decoded_at_once(settings, monkeypatch):
+    assert settings.SIGURNET_IMAGE_DECODES_AT_ONCE == 2
+    decoding = 0
+    most = 0
+    lock = threading.Lock()
+    reencode = evidence_files._reencode
+
+    def slow_reencode(data: bytes) -> Any:
+        nonlocal decoding, most
+        with lock:
+            decoding += 1
+            most = max(most, decoding)
+        time.sleep(0.05)
+        try:
+            return reencode(data)
+        finally:
+            with lock:
+                decoding -= 1
+
+    monkeypatch.setattr(evidence_files, "_reencode", slow_reencode)
+    picture = png((16, 16))
+    results: list[str] = []
+
+    def send() -> None:
+        results.append(evidence_files.inspect(picture).content_type)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["image/png"] * 8  # the others waited their turn
+    assert most == 2
+
+
+MEASURE = """
+import sys
+import django
+django.setup()
+from sigurnet.hotline import evidence
+
+def peak():
+    # The process's own high-water mark of resident memory (VmHWM, in kB). Not ru_maxrss: on
+    # Linux that carries over the parent's peak across fork and exec.
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+data = open(sys.argv[1], "rb").read()
+before = peak()
+try:
+    evidence.inspect(data)
+    outcome = "stored"
+except evidence.EvidenceRejected as exc:
+    outcome = exc.code
+print(outcome, (peak() - before) * 1024)
+"""
+MB = 1024 * 1024
+
+
+def peak_memory_of_inspect(path: Path) -> tuple[str, int]:
+    """What ``inspect`` made of the file, and how much the process's peak memory grew (Pillow
+    allocates in C, where tracemalloc does not look: the kernel's high-water mark does)."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs Linux's /proc to read a process's peak memory")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(repo)}
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    outcome, grown = result.stdout.split()[-2:]
+    return outcome, int(grown)
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pictures")
+    made = {
+        # The worst of each kind at the limit: four bytes a pixel, and CMYK needs a conversion.
+        "png-16mpx-rgba": ("RGBA", (4000, 4000), "PNG"),
+        "jpeg-16mpx-cmyk": ("CMYK", (4000, 4000), "JPEG"),
+        "webp-4mpx-rgba": ("RGBA", (2000, 2000), "WEBP"),
+        # The case of the issue: 39.7 Mpx, a few hundred kB, once 650 MB to decode.
+        "png-39.7mpx": ("RGB", (6300, 6300), "PNG"),
+    }
+    paths = {}
+    for name, (mode, size, fmt) in made.items():
+        paths[name] = folder / name
+        Image.new(mode, size).save(paths[name], format=fmt)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("picture", "outcome", "bound"),
+    [
+        ("png-16mpx-rgba", "stored", 96 * MB),  # measured about 62 MB
+        ("jpeg-16mpx-cmyk", "stored", 160 * MB),  # about 123 MB
+        ("webp-4mpx-rgba", "stored", 160 * MB),  # about 103 MB
+        ("png-39.7mpx", "pixels", 16 * MB),  # refused from its header, never decoded
+    ],
+)
+def test_the_memory_of_one_picture_is_bounded(pictures, picture, outcome, bound):
+    result, grown = peak_memory_of_inspect(pictures[picture])
+    assert result == outcome
+    assert grown <= bound, f"{picture}: {grown / MB:.0f} MB"
 
 
 # --- What contact details may hold ----------------------------------------------------------
