@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import BaseModel
+from pydantic.json_schema import JsonDict
 
 from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
@@ -41,16 +42,105 @@ API_FIELD_NAMES = {
 }
 
 
+# What the schema cannot say with types alone: the rules of ``ReportForm``, checked after the
+# types and answered with 400. Written as JSON Schema, so that generated clients and fuzzers know
+# them; the form stays the one place where they are enforced.
+NOT_BLANK = "\\S"  # at least one character that is not white space
+REPORT_RULES: JsonDict = {
+    "allOf": [
+        {
+            "description": "A description, unless the category is csam.",
+            "anyOf": [
+                {"required": ["category"], "properties": {"category": {"const": "csam"}}},
+                {
+                    "required": ["description"],
+                    "properties": {"description": {"pattern": NOT_BLANK}},
+                },
+            ],
+        },
+        {
+            "description": (
+                "Where it is: a web address, or where.platform with where.account or "
+                "where.how_to_find."
+            ),
+            "anyOf": [
+                {
+                    "required": ["urls"],
+                    "properties": {"urls": {"minItems": 1, "contains": {"pattern": NOT_BLANK}}},
+                },
+                {
+                    "required": ["where"],
+                    "properties": {
+                        "where": {
+                            "required": ["platform"],
+                            "properties": {"platform": {"pattern": NOT_BLANK}},
+                            "anyOf": [
+                                {
+                                    "required": ["account"],
+                                    "properties": {"account": {"pattern": NOT_BLANK}},
+                                },
+                                {
+                                    "required": ["how_to_find"],
+                                    "properties": {"how_to_find": {"pattern": NOT_BLANK}},
+                                },
+                            ],
+                        }
+                    },
+                },
+            ],
+        },
+    ]
+}
+REPLY_RULES: JsonDict = {
+    "description": "Text that is not only white space, or at least one web address.",
+    "anyOf": [
+        {"required": ["text"], "properties": {"text": {"pattern": NOT_BLANK}}},
+        {
+            "required": ["urls"],
+            "properties": {"urls": {"minItems": 1, "contains": {"pattern": NOT_BLANK}}},
+        },
+    ],
+}
+URLS_DESCRIPTION = (
+    "Web addresses (http or https; www.example.org is read as http), at most 20. Blank items "
+    "are ignored; an address that cannot be read is refused with its position."
+)
+
+
 class Where(BaseModel):
     platform: str = Field("", description="App, game or website, e.g. TikTok.", max_length=100)
-    account: str = Field("", description="Account or profile name, e.g. @name.")
-    how_to_find: str = Field("", description="How to find the content on the platform.")
+    account: str = Field(
+        "",
+        description="Account or profile name, e.g. @name.",
+        json_schema_extra={"maxLength": 300},
+    )
+    how_to_find: str = Field(
+        "",
+        description="How to find the content on the platform.",
+        json_schema_extra={"maxLength": 1000},
+    )
 
 
 class Contact(BaseModel):
-    email: str = Field("", description="Kept only with consent.")
-    phone: str = ""
-    consent: bool = Field(False, description="The reporter may be contacted about the report.")
+    email: str = Field(
+        "",
+        description=(
+            "An e-mail address (name@example.org). Kept only with consent; needs consent: true."
+        ),
+        json_schema_extra={"maxLength": 254},
+    )
+    phone: str = Field(
+        "",
+        description="Digits, spaces and + ( ) / . - only, 6 to 25 characters; needs consent.",
+        json_schema_extra={"maxLength": 25},
+    )
+    consent: bool = Field(
+        False,
+        description=(
+            "The reporter may be contacted about the report. Must be true when an e-mail "
+            "address or phone number is given."
+        ),
+    )
 
 
 class ReportIn(Schema):
@@ -62,10 +152,23 @@ class ReportIn(Schema):
             "violent_content, phishing_fraud, impersonation, other."
         ),
     )
-    urls: list[str] = Field(default_factory=list, description="Where the content is.")
+    urls: list[str] = Field(
+        default_factory=list,
+        description="Where the content is. " + URLS_DESCRIPTION,
+        json_schema_extra={"maxItems": 20},
+    )
     where: Where = Field(default_factory=lambda: Where.model_validate({}))
-    seen_at: str | None = Field(None, description="When it was seen (ISO 8601 date or time).")
-    description: str = ""
+    seen_at: str | None = Field(
+        None, description="When it was seen (ISO 8601 date or time), not in the future."
+    )
+    description: str = Field(
+        "",
+        description=(
+            "What happened, in the reporter's words, up to 5000 characters. Required (not "
+            "only white space) unless the category is csam."
+        ),
+        json_schema_extra={"maxLength": 5000},
+    )
     language: str = Field(
         "",
         description="en, sr-latn, sr or bs; empty: the request's language.",
@@ -80,6 +183,7 @@ class ReportIn(Schema):
 
     model_config = {
         "json_schema_extra": {
+            **REPORT_RULES,
             "examples": [
                 {
                     "category": "phishing_fraud",
@@ -91,7 +195,7 @@ class ReportIn(Schema):
                     "age_band": "18_plus",
                     "contact": {"email": "", "phone": "", "consent": False},
                 }
-            ]
+            ],
         }
     }
 
@@ -126,8 +230,19 @@ class ReportStatus(Schema):
 
 class ReplyIn(Schema):
     receipt: str = Field(..., examples=["4921 0385 7712 6604"])
-    text: str = ""
-    urls: list[str] = Field(default_factory=list)
+    text: str = Field(
+        "",
+        description="The answer or more details, up to 5000 characters.",
+        json_schema_extra={"maxLength": 5000},
+        examples=["The profile is @name."],
+    )
+    urls: list[str] = Field(
+        default_factory=list,
+        description="More web addresses. " + URLS_DESCRIPTION,
+        json_schema_extra={"maxItems": 20},
+    )
+
+    model_config = {"json_schema_extra": REPLY_RULES}
 
 
 class ReplyCreated(Schema):
