@@ -15,10 +15,6 @@ from PIL import Image, UnidentifiedImageError
 
 from sigurnet.core import crypto
 
-# Pillow's own check for decompression bombs (in ``Image.open``, for any code in the process)
-# agrees with ours; ``_strip_image`` checks the size from the header again, before decoding.
-Image.MAX_IMAGE_PIXELS = settings.SIGURNET_IMAGE_MAX_PIXELS
-
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
 # Bytes of memory a decoded picture takes per pixel, about: 4 for most (Pillow keeps RGB as
@@ -26,6 +22,16 @@ IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "
 # So WebP pictures get a quarter of the pixel limit, and every format stays under about the
 # same memory (measured in tests/hotline/test_limits.py).
 WEBP_PIXEL_SHARE = 4
+# A baseline JPEG (what cameras and phones write) of up to four times the limit is decoded at half
+# its width and height: libjpeg scales while it decodes, so the memory is that of the smaller
+# picture. A progressive JPEG is not: libjpeg keeps all its coefficients (about 3 bytes a pixel of
+# the full picture) whatever the scale.
+JPEG_HALF_SIZE_SHARE = 4
+
+# Pillow's own check for decompression bombs (in ``Image.open``, for any code in the process) lets
+# through the largest picture we may decode (a baseline JPEG at half size); ``_strip_image``
+# checks each picture's size from its header before decoding it.
+Image.MAX_IMAGE_PIXELS = JPEG_HALF_SIZE_SHARE * settings.SIGURNET_IMAGE_MAX_PIXELS
 
 # What the reporter reads for the refusals that are not about the file itself.
 MESSAGES = {
@@ -125,12 +131,24 @@ def _reencode(data: bytes) -> CleanFile:
                 size = probe.size
                 if fmt not in IMAGE_FORMATS:
                     raise EvidenceRejected("type", "unsupported picture format")
-                if size[0] * size[1] > max_pixels(fmt):
+                pixels = size[0] * size[1]
+                halve = (
+                    fmt == "JPEG"
+                    and pixels > max_pixels(fmt)
+                    and pixels <= JPEG_HALF_SIZE_SHARE * max_pixels(fmt)
+                    and not probe.info.get("progressive")
+                    and not probe.info.get("progression")
+                )
+                if pixels > max_pixels(fmt) and not halve:
                     raise EvidenceRejected("pixels", "the picture has too many pixels")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 if image.format != fmt or image.size != size:
                     raise EvidenceRejected("damaged", "the picture changed between reads")
+                if halve:
+                    image.draft(image.mode, (size[0] // 2, size[1] // 2))
+                    if image.size[0] * image.size[1] > max_pixels(fmt):
+                        raise EvidenceRejected("pixels", "the picture has too many pixels")
                 image.load()
                 # No copy: one decoded picture at a time in memory (a JPEG in CMYK or another
                 # mode is converted, which is the one copy made).

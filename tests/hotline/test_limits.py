@@ -301,6 +301,29 @@ def test_a_webp_picture_has_a_quarter_of_the_pixel_limit(settings):
     assert evidence_files.inspect(out.getvalue()).content_type == "image/webp"
 
 
+def jpeg(size: tuple[int, int], **options: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "red").save(out, format="JPEG", **options)
+    return out.getvalue()
+
+
+def test_a_large_baseline_jpeg_is_kept_at_half_size_and_a_progressive_one_refused():
+    # A 48-million-pixel photo as a phone writes it: decoded while scaled, in a quarter of the
+    # memory. A progressive JPEG would need its full coefficients whatever the scale.
+    clean = evidence_files.inspect(jpeg((8000, 6000)))
+    assert clean.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(clean.content)).size == (4000, 3000)
+    for refused in (jpeg((8000, 6000), progressive=True), jpeg((8001, 8000))):
+        with pytest.raises(evidence_files.EvidenceRejected) as rejection:
+            evidence_files.inspect(refused)
+        assert rejection.value.code == "pixels"
+    # Within the limit, nothing is scaled.
+    assert Image.open(io.BytesIO(evidence_files.inspect(jpeg((4000, 4000))).content)).size == (
+        4000,
+        4000,
+    )
+
+
 @pytest.fixture
 def all_decode_slots_taken() -> Any:
     slots = evidence_files.decode_slots()
@@ -415,6 +438,7 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "png-16mpx-rgba": ("RGBA", (4000, 4000), "PNG"),
         "jpeg-16mpx-cmyk": ("CMYK", (4000, 4000), "JPEG"),
         "webp-4mpx-rgba": ("RGBA", (2000, 2000), "WEBP"),
+        "jpeg-48mpx-baseline": ("RGB", (8000, 6000), "JPEG"),  # decoded at half size
         # The case of the issue: 39.7 Mpx, a few hundred kB, once 650 MB to decode.
         "png-39.7mpx": ("RGB", (6300, 6300), "PNG"),
     }
@@ -431,6 +455,7 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("png-16mpx-rgba", "stored", 96 * MB),  # measured about 62 MB
         ("jpeg-16mpx-cmyk", "stored", 160 * MB),  # about 123 MB
         ("webp-4mpx-rgba", "stored", 160 * MB),  # about 103 MB
+        ("jpeg-48mpx-baseline", "stored", 96 * MB),  # about 47 MB
         ("png-39.7mpx", "pixels", 16 * MB),  # refused from its header, never decoded
     ],
 )
