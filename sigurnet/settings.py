@@ -321,6 +321,16 @@ SIGURNET_RECEIPT_LOCK_MINUTES = env_int("SIGURNET_RECEIPT_LOCK_MINUTES", 15)
 SIGURNET_FORM_MIN_SECONDS = env_int("SIGURNET_FORM_MIN_SECONDS", 3)
 SIGURNET_EVIDENCE_MAX_BYTES = env_int("SIGURNET_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 SIGURNET_EVIDENCE_ROOT = Path(os.environ.get("SIGURNET_EVIDENCE_ROOT", VAR_DIR / "evidence"))
+# Evidence files on the web form: per client per clock hour, and per report in progress (files,
+# and their bytes together; a file replaced or removed still counts).
+SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR = env_int("SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR", 10)
+SIGURNET_UPLOADS_PER_DRAFT = env_int("SIGURNET_UPLOADS_PER_DRAFT", 5)
+SIGURNET_UPLOAD_BYTES_PER_DRAFT = env_int("SIGURNET_UPLOAD_BYTES_PER_DRAFT", 25 * 1024 * 1024)
+# Decoding pictures: the largest picture (in pixels; WebP a quarter of it) and how many one
+# process decodes at once; the others wait this many seconds, then are asked to try again.
+SIGURNET_IMAGE_MAX_PIXELS = env_int("SIGURNET_IMAGE_MAX_PIXELS", 16_000_000)
+SIGURNET_IMAGE_DECODES_AT_ONCE = env_int("SIGURNET_IMAGE_DECODES_AT_ONCE", 2)
+SIGURNET_IMAGE_DECODE_WAIT_SECONDS = env_int("SIGURNET_IMAGE_DECODE_WAIT_SECONDS", 20)
 # How long reports are kept after they are closed (shown to reporters; enforced by a task).
 SIGURNET_REPORT_RETENTION_DAYS = env_int("SIGURNET_REPORT_RETENTION_DAYS", 365)
 SIGURNET_PUBLIC_BASE_URL = os.environ.get("SIGURNET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -2,11 +2,13 @@
 
 A client is identified by a keyed hash of its address (``client_key``), never by the address
 itself, and the counters expire with their window: nothing about a visitor outlives a few
-minutes.
+minutes. An IPv6 client is its /64 network: one household or phone is given a whole /64 and can
+pick a new address in it for every request.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -34,9 +36,26 @@ class Verdict:
     retry_after: int  # seconds until the window ends; 0 when allowed
 
 
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_network(address: str) -> str:
+    """What counts as one client: an IPv4 address (also written as IPv4-mapped IPv6), or the
+    /64 network of an IPv6 address. Text that is no address is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
 def client_key(request: HttpRequest) -> str:
-    """A short-lived pseudonym of the client's address (its keyed hash, shortened)."""
-    return blind_index(client_ip(request) or "unknown", "ratelimit")[:32]
+    """A short-lived pseudonym of the client (its keyed hash, shortened): see ``client_network``."""
+    return blind_index(client_network(client_ip(request) or "unknown"), "ratelimit")[:32]
 
 
 def _window(limit: Limit) -> tuple[int, int]:
@@ -77,11 +96,3 @@ def peek(scope: str, key: str, limit: Limit) -> Verdict:
     if count >= limit.count:
         return Verdict(False, max(remaining, 1))
     return Verdict(True, 0)
-
-
-def reset(scope: str, key: str, limit: Limit) -> None:
-    start, _remaining = _window(limit)
-    try:
-        cache.delete(f"rl:{scope}:{key}:{start}")
-    except Exception:
-        log.warning("Rate limit cache unavailable; could not reset %s", scope)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port, validate_host
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.decorators import decorate_view
 from pydantic import BaseModel
+from pydantic.json_schema import JsonDict
 
 from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
@@ -34,16 +42,105 @@ API_FIELD_NAMES = {
 }
 
 
+# What the schema cannot say with types alone: the rules of ``ReportForm``, checked after the
+# types and answered with 400. Written as JSON Schema, so that generated clients and fuzzers know
+# them; the form stays the one place where they are enforced.
+NOT_BLANK = "\\S"  # at least one character that is not white space
+REPORT_RULES: JsonDict = {
+    "allOf": [
+        {
+            "description": "A description, unless the category is csam.",
+            "anyOf": [
+                {"required": ["category"], "properties": {"category": {"const": "csam"}}},
+                {
+                    "required": ["description"],
+                    "properties": {"description": {"pattern": NOT_BLANK}},
+                },
+            ],
+        },
+        {
+            "description": (
+                "Where it is: a web address, or where.platform with where.account or "
+                "where.how_to_find."
+            ),
+            "anyOf": [
+                {
+                    "required": ["urls"],
+                    "properties": {"urls": {"minItems": 1, "contains": {"pattern": NOT_BLANK}}},
+                },
+                {
+                    "required": ["where"],
+                    "properties": {
+                        "where": {
+                            "required": ["platform"],
+                            "properties": {"platform": {"pattern": NOT_BLANK}},
+                            "anyOf": [
+                                {
+                                    "required": ["account"],
+                                    "properties": {"account": {"pattern": NOT_BLANK}},
+                                },
+                                {
+                                    "required": ["how_to_find"],
+                                    "properties": {"how_to_find": {"pattern": NOT_BLANK}},
+                                },
+                            ],
+                        }
+                    },
+                },
+            ],
+        },
+    ]
+}
+REPLY_RULES: JsonDict = {
+    "description": "Text that is not only white space, or at least one web address.",
+    "anyOf": [
+        {"required": ["text"], "properties": {"text": {"pattern": NOT_BLANK}}},
+        {
+            "required": ["urls"],
+            "properties": {"urls": {"minItems": 1, "contains": {"pattern": NOT_BLANK}}},
+        },
+    ],
+}
+URLS_DESCRIPTION = (
+    "Web addresses (http or https; www.example.org is read as http), at most 20. Blank items "
+    "are ignored; an address that cannot be read is refused with its position."
+)
+
+
 class Where(BaseModel):
     platform: str = Field("", description="App, game or website, e.g. TikTok.", max_length=100)
-    account: str = Field("", description="Account or profile name, e.g. @name.")
-    how_to_find: str = Field("", description="How to find the content on the platform.")
+    account: str = Field(
+        "",
+        description="Account or profile name, e.g. @name.",
+        json_schema_extra={"maxLength": 300},
+    )
+    how_to_find: str = Field(
+        "",
+        description="How to find the content on the platform.",
+        json_schema_extra={"maxLength": 1000},
+    )
 
 
 class Contact(BaseModel):
-    email: str = Field("", description="Kept only with consent.")
-    phone: str = ""
-    consent: bool = Field(False, description="The reporter may be contacted about the report.")
+    email: str = Field(
+        "",
+        description=(
+            "An e-mail address (name@example.org). Kept only with consent; needs consent: true."
+        ),
+        json_schema_extra={"maxLength": 254},
+    )
+    phone: str = Field(
+        "",
+        description="Digits, spaces and + ( ) / . - only, 6 to 25 characters; needs consent.",
+        json_schema_extra={"maxLength": 25},
+    )
+    consent: bool = Field(
+        False,
+        description=(
+            "The reporter may be contacted about the report. Must be true when an e-mail "
+            "address or phone number is given."
+        ),
+    )
 
 
 class ReportIn(Schema):
@@ -55,10 +152,23 @@ class ReportIn(Schema):
             "violent_content, phishing_fraud, impersonation, other."
         ),
     )
-    urls: list[str] = Field(default_factory=list, description="Where the content is.")
+    urls: list[str] = Field(
+        default_factory=list,
+        description="Where the content is. " + URLS_DESCRIPTION,
+        json_schema_extra={"maxItems": 20},
+    )
     where: Where = Field(default_factory=lambda: Where.model_validate({}))
-    seen_at: str | None = Field(None, description="When it was seen (ISO 8601 date or time).")
-    description: str = ""
+    seen_at: str | None = Field(
+        None, description="When it was seen (ISO 8601 date or time), not in the future."
+    )
+    description: str = Field(
+        "",
+        description=(
+            "What happened, in the reporter's words, up to 5000 characters. Required (not "
+            "only white space) unless the category is csam."
+        ),
+        json_schema_extra={"maxLength": 5000},
+    )
     language: str = Field(
         "",
         description="en, sr-latn, sr or bs; empty: the request's language.",
@@ -73,6 +183,7 @@ class ReportIn(Schema):
 
     model_config = {
         "json_schema_extra": {
+            **REPORT_RULES,
             "examples": [
                 {
                     "category": "phishing_fraud",
@@ -84,7 +195,7 @@ class ReportIn(Schema):
                     "age_band": "18_plus",
                     "contact": {"email": "", "phone": "", "consent": False},
                 }
-            ]
+            ],
         }
     }
 
@@ -119,8 +230,19 @@ class ReportStatus(Schema):
 
 class ReplyIn(Schema):
     receipt: str = Field(..., examples=["4921 0385 7712 6604"])
-    text: str = ""
-    urls: list[str] = Field(default_factory=list)
+    text: str = Field(
+        "",
+        description="The answer or more details, up to 5000 characters.",
+        json_schema_extra={"maxLength": 5000},
+        examples=["The profile is @name."],
+    )
+    urls: list[str] = Field(
+        default_factory=list,
+        description="More web addresses. " + URLS_DESCRIPTION,
+        json_schema_extra={"maxItems": 20},
+    )
+
+    model_config = {"json_schema_extra": REPLY_RULES}
 
 
 class ReplyCreated(Schema):
@@ -171,6 +293,79 @@ def partner_for(request: HttpRequest) -> PartnerToken | HttpResponse | None:
     return partner
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.netloc else ""
+
+
+def foreign_origin(request: HttpRequest) -> bool:
+    """Whether a browser sent this request from another website.
+
+    No ``Origin`` header (a program, not a page in a browser) is not foreign. The site's own
+    origin, ``SIGURNET_PUBLIC_BASE_URL``, ``CSRF_TRUSTED_ORIGINS`` and the hosts of
+    ``ALLOWED_HOSTS`` (but not its ``*``) are the site's; anything else, ``null`` included, is
+    foreign.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return True
+    own = {_origin_of(settings.SIGURNET_PUBLIC_BASE_URL)}
+    own.update(_origin_of(trusted) for trusted in settings.CSRF_TRUSTED_ORIGINS)
+    with contextlib.suppress(DisallowedHost):
+        own.add(f"{request.scheme}://{request.get_host().lower()}")
+    if _origin_of(origin.strip()) in own:
+        return False
+    domain, _port = split_domain_port(parts.netloc.lower())
+    allowed = [host for host in settings.ALLOWED_HOSTS if host != "*"]
+    return not (domain and validate_host(domain, allowed))
+
+
+def is_json(request: HttpRequest) -> bool:
+    """``Content-Type: application/json``, with no parameter but an optional UTF-8 charset."""
+    media, _sep, parameters = request.META.get("CONTENT_TYPE", "").partition(";")
+    if media.strip().lower() != "application/json":
+        return False
+    for parameter in parameters.split(";"):
+        if not parameter.strip():
+            continue
+        name, _eq, value = parameter.partition("=")
+        if name.strip().lower() != "charset":
+            return False
+        if value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def json_from_this_site(*, partners_anywhere: bool = False) -> Callable[..., Any]:
+    """Refuse, before the body is read, what a foreign page could make a browser send.
+
+    A page may post ``text/plain`` to another site without asking it first (no CORS
+    preflight), so only ``application/json`` is read (415 otherwise), and a request whose
+    ``Origin`` is another website is refused (403). ``partners_anywhere``: a request with an
+    ``Authorization`` header is a partner's program, which no browser sends cross-site without
+    a preflight that this API never answers.
+    """
+
+    def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(run)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            partner = partners_anywhere and "Authorization" in request.headers
+            if not partner and foreign_origin(request):
+                return error_response(403, _("Requests from other websites are not accepted."))
+            if not is_json(request):
+                return error_response(
+                    415, _("Send the request as JSON, with Content-Type: application/json.")
+                )
+            return run(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
 def _seen_on(value: str | None) -> str | date | None:
     if not value:
         return None
@@ -188,12 +383,41 @@ def _too_many(retry_after: int) -> HttpResponse:
     )
 
 
+REFUSED = {403: Errors, 415: Errors}
+
+
+class PartnerBearer:
+    """The partner token in the OpenAPI document. It is optional: ``partner_for`` reads it."""
+
+    openapi_security_schema = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "A partner's API token (Authorization: Bearer TOKEN). Optional: without it a "
+            "report is anonymous. A token that is wrong or revoked is refused with 401."
+        ),
+    }
+
+    def __call__(self, request: HttpRequest) -> bool:
+        return True
+
+
 @router.post(
     "/reports",
-    response={201: ReportCreated, 400: Errors, 401: Errors, 429: Errors},
+    response={201: ReportCreated, 400: Errors, 401: Errors, 429: Errors, **REFUSED},
     summary="File a report",
-    description="Anyone may file a report; partners authenticate with a Bearer token.",
+    description=(
+        "Anyone may file a report; partners authenticate with a Bearer token. The body must be "
+        "JSON (Content-Type: application/json, 415 otherwise); a browser request from another "
+        "website (a foreign Origin header) is refused with 403, except with a partner token. "
+        "Rules beyond the schema, answered with 400: a description unless the category is "
+        "csam; a web address, or where.platform with where.account or where.how_to_find; "
+        "contact.consent when contact.email or contact.phone is given; at most 20 urls."
+    ),
+    auth=PartnerBearer(),
+    openapi_extra={"security": [{}]},  # ninja lists PartnerBearer first: optional
 )
+@decorate_view(json_from_this_site(partners_anywhere=True))
 def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     partner = partner_for(request)
     if isinstance(partner, HttpResponse):
@@ -269,9 +493,13 @@ def report_for_receipt(request: HttpRequest, receipt: str) -> Report | HttpRespo
 
 @router.post(
     "/reports/status",
-    response={200: ReportStatus, 400: Errors, 404: Errors, 429: Errors},
+    response={200: ReportStatus, 400: Errors, 404: Errors, 429: Errors, **REFUSED},
     summary="Follow a report with its receipt",
+    description=(
+        "JSON only (415 otherwise); a browser request from another website is refused (403)."
+    ),
 )
+@decorate_view(json_from_this_site())
 def report_status(request: HttpRequest, payload: ReceiptIn) -> Any:
     report = report_for_receipt(request, payload.receipt)
     if isinstance(report, HttpResponse):
@@ -296,9 +524,14 @@ def report_status(request: HttpRequest, payload: ReceiptIn) -> Any:
 
 @router.post(
     "/reports/messages",
-    response={201: ReplyCreated, 400: Errors, 404: Errors, 429: Errors},
+    response={201: ReplyCreated, 400: Errors, 404: Errors, 429: Errors, **REFUSED},
     summary="Answer the hotline or add details, with the receipt",
+    description=(
+        "A reply needs text (not only spaces) or at least one web address (400 otherwise). "
+        "JSON only (415 otherwise); a browser request from another website is refused (403)."
+    ),
 )
+@decorate_view(json_from_this_site())
 def report_reply(request: HttpRequest, payload: ReplyIn) -> Any:
     report = report_for_receipt(request, payload.receipt)
     if isinstance(report, HttpResponse):

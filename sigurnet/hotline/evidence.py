@@ -4,27 +4,65 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from sigurnet.core import crypto
 
-# A picture larger than this (in pixels) is refused rather than decoded: decompression bombs.
-Image.MAX_IMAGE_PIXELS = 40_000_000
-
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+# Bytes of memory a decoded picture takes per pixel, about: 4 for most (Pillow keeps RGB as
+# four bytes), but Pillow's WebP decoder and libwebp's encoder hold three or four more copies.
+# So WebP pictures get a quarter of the pixel limit, and every format stays under about the
+# same memory (measured in tests/hotline/test_limits.py).
+WEBP_PIXEL_SHARE = 4
+# A baseline JPEG (what cameras and phones write) of up to four times the limit is decoded at half
+# its width and height: libjpeg scales while it decodes, so the memory is that of the smaller
+# picture. A progressive JPEG is not: libjpeg keeps all its coefficients (about 3 bytes a pixel of
+# the full picture) whatever the scale.
+JPEG_HALF_SIZE_SHARE = 4
+
+# Pillow's own check for decompression bombs (in ``Image.open``, for any code in the process) lets
+# through the largest picture we may decode (a baseline JPEG at half size); ``_strip_image``
+# checks each picture's size from its header before decoding it.
+Image.MAX_IMAGE_PIXELS = JPEG_HALF_SIZE_SHARE * settings.SIGURNET_IMAGE_MAX_PIXELS
+
+# What the reporter reads for the refusals that are not about the file itself.
+MESSAGES = {
+    "pixels": _(
+        "This picture is too large for us to open. Send a smaller copy or a screenshot of it."
+    ),
+    "busy": _("Many pictures are being checked right now. Please try again in a minute."),
+    "client_limit": _(
+        "You have sent many files in a short time. Please wait an hour, or send the report "
+        "without a file."
+    ),
+    "draft_count": _("You cannot add more files to this report. Send it as it is."),
+    "draft_size": _(
+        "The files of this report are too big together. Send it as it is, without this file."
+    ),
+}
 
 
 class EvidenceRejected(ValueError):
-    """The file cannot be accepted; ``code`` says why ("too_big", "type", "damaged")."""
+    """The file cannot be accepted; ``code`` says why: "too_big", "type", "damaged", or one of
+    ``MESSAGES`` ("pixels", "busy", and the upload limits of ``services.store_upload``)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def message_for(code: str) -> str | None:
+    """The reporter's message for a refusal in ``MESSAGES``, in the active language."""
+    message = MESSAGES.get(code)
+    return str(message) if message is not None else None
 
 
 @dataclass(frozen=True)
@@ -47,33 +85,83 @@ def _sniff(head: bytes) -> str:
     return "text"
 
 
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def decode_slots() -> threading.BoundedSemaphore:
+    """The process's permits to decode a picture: ``SIGURNET_IMAGE_DECODES_AT_ONCE``."""
+    global _slots
+    if _slots is None:
+        with _slots_lock:
+            if _slots is None:
+                _slots = threading.BoundedSemaphore(max(1, settings.SIGURNET_IMAGE_DECODES_AT_ONCE))
+    return _slots
+
+
+def max_pixels(fmt: str) -> int:
+    limit: int = settings.SIGURNET_IMAGE_MAX_PIXELS
+    return limit // WEBP_PIXEL_SHARE if fmt == "WEBP" else limit
+
+
 def _strip_image(data: bytes) -> CleanFile:
-    """Re-encode the picture from its pixels: EXIF, GPS position and comments are left behind."""
+    """Re-encode the picture from its pixels: EXIF, GPS position and comments are left behind.
+
+    Memory is bounded twice: a picture whose header announces more than ``max_pixels`` is
+    refused before it is decoded, and at most ``SIGURNET_IMAGE_DECODES_AT_ONCE`` pictures are
+    decoded at once in a process; the others wait up to ``SIGURNET_IMAGE_DECODE_WAIT_SECONDS``,
+    then are refused with "busy" (try again).
+    """
+    slots = decode_slots()
+    if not slots.acquire(timeout=settings.SIGURNET_IMAGE_DECODE_WAIT_SECONDS):
+        raise EvidenceRejected("busy", "too many pictures are being decoded at once")
+    try:
+        return _reencode(data)
+    finally:
+        slots.release()
+
+
+def _reencode(data: bytes) -> CleanFile:
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                fmt = image.format or ""
+                fmt = probe.format or ""
+                size = probe.size
                 if fmt not in IMAGE_FORMATS:
                     raise EvidenceRejected("type", "unsupported picture format")
+                pixels = size[0] * size[1]
+                halve = (
+                    fmt == "JPEG"
+                    and pixels > max_pixels(fmt)
+                    and pixels <= JPEG_HALF_SIZE_SHARE * max_pixels(fmt)
+                    and not probe.info.get("progressive")
+                    and not probe.info.get("progression")
+                )
+                if pixels > max_pixels(fmt) and not halve:
+                    raise EvidenceRejected("pixels", "the picture has too many pixels")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != fmt or image.size != size:
+                    raise EvidenceRejected("damaged", "the picture changed between reads")
+                if halve:
+                    image.draft(image.mode, (size[0] // 2, size[1] // 2))
+                    if image.size[0] * image.size[1] > max_pixels(fmt):
+                        raise EvidenceRejected("pixels", "the picture has too many pixels")
                 image.load()
-                clean = image.copy()
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+                # No copy: one decoded picture at a time in memory (a JPEG in CMYK or another
+                # mode is converted, which is the one copy made).
+                clean: Image.Image = image
+                if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                    clean = image.convert("RGB")
+                clean.info = {}
+                out = io.BytesIO()
+                clean.save(out, format=fmt)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise EvidenceRejected("pixels", "the picture has too many pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise EvidenceRejected("damaged", "the picture could not be read") from exc
-    out = io.BytesIO()
-    if fmt == "JPEG" and clean.mode not in ("RGB", "L"):
-        clean = clean.convert("RGB")
-    clean.info = {}
-    clean.save(out, format=fmt)
     return CleanFile(out.getvalue(), IMAGE_FORMATS[fmt])
 
 

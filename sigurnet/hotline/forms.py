@@ -118,6 +118,24 @@ class CountedTextarea(forms.Textarea):
         return context
 
 
+# Bidirectional embedding, override and isolate marks: they make an address read differently
+# from what it is (``moc.elpmaxe@`` shown as ``@example.com``). No address or number needs them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_bidi_controls(value: str) -> bool:
+    return any(ch in BIDI_CONTROLS for ch in value)
+
+
+def readable_address(value: str) -> None:
+    """For contact details: no control characters, lone surrogates or bidirectional marks."""
+    no_control_characters(value)
+    if has_bidi_controls(value):
+        raise forms.ValidationError(
+            _("This has characters we cannot read. Please type it again."), code="bidi"
+        )
+
+
 class URLListField(forms.Field):
     """Web addresses, one per line (web form) or a list (API)."""
 
@@ -143,13 +161,19 @@ class URLListField(forms.Field):
             )
         problems = []
         for number, url in enumerate(value, start=1):
-            try:
-                canonicalize(url)
-            except InvalidURL as exc:
+            problem: Any = None
+            if has_bidi_controls(url):
+                # Kept as typed, the address would read differently to the analyst.
+                problem = URL_ERRORS["nul"]
+            else:
+                try:
+                    canonicalize(url)
+                except InvalidURL as exc:
+                    problem = URL_ERRORS.get(exc.code, exc)
+            if problem is not None:
                 problems.append(
                     forms.ValidationError(
-                        _("Line %(number)s: %(problem)s")
-                        % {"number": number, "problem": URL_ERRORS.get(exc.code, exc)},
+                        _("Line %(number)s: %(problem)s") % {"number": number, "problem": problem},
                         code="url",
                     )
                 )
@@ -282,12 +306,14 @@ class YouForm(HoneypotMixin):
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off", "inputmode": "email"}),
+        validators=[readable_address],
         error_messages={"invalid": _("Enter an e-mail address like name@example.org.")},
     )
-    contact_phone = CleanCharField(
+    contact_phone = forms.CharField(
         label=_("Phone"),
         required=False,
         max_length=25,
+        validators=[readable_address],
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
     )
     contact_consent = forms.BooleanField(

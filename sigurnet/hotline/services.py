@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from sigurnet.core import ratelimit
 from sigurnet.core.crypto import blind_index
 from sigurnet.core.models import Institution
+from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.canonical import canonicalize
 from sigurnet.hotline.models import (
     ContentItem,
@@ -191,19 +193,59 @@ def receipt_failure_limit() -> ratelimit.Limit:
 
 
 def receipt_lookups_blocked(client: str) -> ratelimit.Verdict:
-    """Whether this client typed too many wrong receipts in a row to try again now."""
+    """Whether this client typed too many wrong receipts in the window to try again now."""
     return ratelimit.peek("receipt-failures", client, receipt_failure_limit())
 
 
 def follow_receipt(client: str, receipt: str) -> Report | None:
-    """The report of a receipt typed by ``client``; a wrong one counts towards the lock,
-    a right one ends the run of wrong ones. Callers check ``receipt_lookups_blocked`` first."""
+    """The report of a receipt typed by ``client``; a wrong one counts towards the lock.
+
+    A right code clears nothing: the failures are counted on their own, so the lock comes after
+    ``SIGURNET_RECEIPT_FAILURES_ALLOWED`` wrong codes in the window whatever else the client
+    typed (someone with a receipt of their own cannot interleave it to guess without end).
+    Callers check ``receipt_lookups_blocked`` first.
+    """
     report = report_by_receipt(receipt)
     if report is None:
         ratelimit.hit("receipt-failures", client, receipt_failure_limit())
-    else:
-        ratelimit.reset("receipt-failures", client, receipt_failure_limit())
     return report
+
+
+def upload_client_limit() -> ratelimit.Limit:
+    """Evidence files one client may send per clock hour (web form; every file counts)."""
+    return ratelimit.Limit(settings.SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR, 3600)
+
+
+def store_upload(
+    client: str, upload: UploadedFile, *, earlier_files: int, earlier_bytes: int
+) -> Evidence:
+    """Check an evidence file sent with a web report in progress; store it encrypted.
+
+    ``earlier_files`` and ``earlier_bytes`` are what this draft stored before (a file that was
+    replaced or removed still counts). Refused with ``EvidenceRejected`` - before the file is
+    read or decoded - when the file is over ``SIGURNET_EVIDENCE_MAX_BYTES`` ("too_big"), the
+    draft already holds ``SIGURNET_UPLOADS_PER_DRAFT`` files ("draft_count") or would pass
+    ``SIGURNET_UPLOAD_BYTES_PER_DRAFT`` ("draft_size"), or the client sent
+    ``SIGURNET_UPLOADS_PER_CLIENT_PER_HOUR`` files this hour ("client_limit"; every file that
+    gets this far counts, stored or not); then by ``evidence.inspect``'s own checks.
+    """
+    size = upload.size or 0
+    if size > settings.SIGURNET_EVIDENCE_MAX_BYTES:
+        raise evidence_files.EvidenceRejected("too_big", "the file is too big")
+    if earlier_files >= settings.SIGURNET_UPLOADS_PER_DRAFT:
+        raise evidence_files.EvidenceRejected("draft_count", "this draft has enough files")
+    if earlier_bytes + size > settings.SIGURNET_UPLOAD_BYTES_PER_DRAFT:
+        raise evidence_files.EvidenceRejected("draft_size", "the draft's files are too big")
+    if not ratelimit.hit("upload", client, upload_client_limit()).allowed:
+        raise evidence_files.EvidenceRejected("client_limit", "too many files from this client")
+    clean = evidence_files.inspect(upload.read())
+    name = evidence_files.write_encrypted(clean)
+    return Evidence.objects.create(
+        storage_name=name,
+        original_name=(upload.name or "")[:200],
+        content_type=clean.content_type,
+        size=len(clean.content),
+    )
 
 
 def report_by_receipt(receipt: str) -> Report | None:

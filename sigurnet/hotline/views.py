@@ -160,7 +160,7 @@ def report_step(request: HttpRequest, step: str) -> HttpResponse:
     previous_category = (drafts.step_data(draft, "what") or {}).get("category", "")
     valid = form.is_valid()
     if step == "details" and "evidence" in form.fields and form.cleaned_data.get("evidence"):
-        stored = _store_upload(form)
+        stored = _store_upload(request, form, draft)
         if stored:
             draft["evidence"] = stored
         valid = valid and not form.errors
@@ -200,23 +200,24 @@ def report_step(request: HttpRequest, step: str) -> HttpResponse:
     return HttpResponseRedirect(_next_url(step, request))
 
 
-def _store_upload(form: Any) -> dict[str, Any] | None:
+def _store_upload(request: HttpRequest, form: Any, draft: dict[str, Any]) -> dict[str, Any] | None:
     upload = form.cleaned_data["evidence"]
-    if upload.size > settings.SIGURNET_EVIDENCE_MAX_BYTES:
-        form.add_error("evidence", _evidence_error("too_big"))
-        return None
+    # Every file this draft stored, also one replaced or removed since (limits per draft).
+    usage = draft.setdefault("uploads", {"files": 0, "bytes": 0})
     try:
-        clean = evidence_files.inspect(upload.read())
+        row: Evidence = services.store_upload(
+            ratelimit.client_key(request),
+            upload,
+            earlier_files=usage["files"],
+            earlier_bytes=usage["bytes"],
+        )
     except evidence_files.EvidenceRejected as exc:
-        form.add_error("evidence", _evidence_error(exc.code))
+        form.add_error(
+            "evidence", evidence_files.message_for(exc.code) or _evidence_error(exc.code)
+        )
         return None
-    name = evidence_files.write_encrypted(clean)
-    row = Evidence.objects.create(
-        storage_name=name,
-        original_name=(upload.name or "")[:200],
-        content_type=clean.content_type,
-        size=len(clean.content),
-    )
+    usage["files"] += 1
+    usage["bytes"] += upload.size or 0
     return {"id": row.pk, "name": (upload.name or "")[:200]}
 
 

@@ -66,7 +66,9 @@ FROZEN_NOW = 1_800_000_000 + 5  # 5 s into a minute and into a 15-minute window
 
 def post(client: Client, path: str, body: Any, **extra: Any) -> Any:
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(path, data=data, content_type="application/json", **extra)
+    # Also on an empty body, for which the test client would send no Content-Type at all.
+    extra.setdefault("CONTENT_TYPE", "application/json")
+    return client.post(path, data=data, content_type=extra["CONTENT_TYPE"], **extra)
 
 
 def report(**changes: Any) -> dict[str, Any]:
@@ -228,6 +230,106 @@ def test_default_limits_let_a_person_try_the_api_by_hand(client, frozen_limits):
     for attempt in range(25):
         response = post(client, REPORTS, A_REPORT)
         assert response.status_code == 201, (attempt, response.content)
+
+
+# --- Only JSON, and not from other websites ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",  # what a foreign page can send without asking first
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "application/json-patch+json",
+        "application/json; charset=latin-1",
+        "application/json; boundary=x",
+        "",
+    ],
+)
+def test_a_body_that_is_not_declared_json_is_refused_with_415(client, content_type):
+    response = post(client, REPORTS, json.dumps(A_REPORT), CONTENT_TYPE=content_type)
+    assert_json_error(response, 415)
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", 'Application/JSON;Charset="UTF-8"'],
+)
+def test_json_with_or_without_a_utf8_charset_is_accepted(client, content_type):
+    response = post(client, REPORTS, A_REPORT, CONTENT_TYPE=content_type)
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_following_a_report_needs_json_too(client, filed, path):
+    body = json.dumps({"receipt": filed.receipt, "text": "hello"})
+    assert_json_error(post(client, path, body, CONTENT_TYPE="text/plain"), 415)
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example.net",
+        "http://testserver.example.net",
+        "https://testserver:8443.example.net",
+        "null",
+        "file://",
+        "",
+    ],
+)
+def test_a_report_from_a_page_of_another_website_is_refused_with_403(client, origin):
+    response = post(client, REPORTS, A_REPORT, HTTP_ORIGIN=origin)
+    assert_json_error(response, 403)
+    assert not Report.objects.exists()
+
+
+def test_a_report_from_the_sites_own_pages_or_a_program_is_accepted(client, settings):
+    settings.SIGURNET_PUBLIC_BASE_URL = "https://sigurnet.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".example.com"]
+    for extra in (
+        {},  # no Origin: a program, not a page in a browser
+        {"HTTP_ORIGIN": "http://testserver"},  # the host the request came to
+        {"HTTP_ORIGIN": "https://sigurnet.example.org"},  # the public address
+        {"HTTP_ORIGIN": "https://www.example.com"},  # an allowed host
+        {"HTTP_ORIGIN": "http://localhost:8000"},
+    ):
+        response = post(client, REPORTS, A_REPORT, **extra)
+        assert response.status_code == 201, (extra, response.content)
+
+
+def test_allowing_every_host_does_not_allow_every_origin(client, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    assert_json_error(post(client, REPORTS, A_REPORT, HTTP_ORIGIN="https://evil.example.net"), 403)
+
+
+def test_a_partner_token_is_accepted_whatever_the_origin(client, institution):
+    token = make_token(institution)
+    response = post(
+        client,
+        REPORTS,
+        A_REPORT,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_ORIGIN="https://partner-console.example.net",
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_following_a_report_from_another_website_is_refused_and_counts_nothing(
+    client, filed, settings, frozen_limits, path
+):
+    settings.SIGURNET_RECEIPT_FAILURES_ALLOWED = 1
+    for _attempt in range(3):
+        response = post(
+            client, path, {"receipt": "0" * 16, "text": "x"}, HTTP_ORIGIN="https://evil.example.net"
+        )
+        assert_json_error(response, 403)
+    assert post(client, path, {"receipt": filed.receipt, "text": "x"}).status_code in (200, 201)
 
 
 # --- Validation: the web form's rules --------------------------------------------------------
@@ -400,6 +502,51 @@ def test_surrogates_where_pydantic_or_the_form_already_refuse_them(client):
         assert_json_error(post(client, REPORTS, body), 400)
 
 
+def test_a_lone_surrogate_in_the_contact_email_is_a_400_under_contact_email(client):
+    for email in ("a@ex\\ud800ample.org", "a@example.org\\udfff", "a@\\udbff.org"):
+        body = (
+            '{"category": "other", "description": "x", "urls": ["https://example.com/"], '
+            '"contact": {"email": "' + email + '", "consent": true}}'
+        )
+        errors = assert_json_error(post(client, REPORTS, body), 400)["errors"]
+        assert "contact.email" in errors, (email, errors)
+    assert not Report.objects.exists()
+
+
+BIDI_MARKS = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+
+
+@pytest.mark.parametrize("mark", BIDI_MARKS)
+def test_bidirectional_marks_in_contact_details_and_urls_are_refused(client, mark):
+    cases = [
+        ({"contact": {"email": f"me{mark}@example.org", "consent": True}}, "contact.email"),
+        ({"contact": {"email": f"me@exam{mark}ple.org", "consent": True}}, "contact.email"),
+        ({"contact": {"phone": f"064 123{mark} 4567", "consent": True}}, "contact.phone"),
+        ({"contact": {"phone": f"{mark}064 123 4567", "consent": True}}, "contact.phone"),
+        ({"urls": [f"https://example.com/file{mark}gpj.exe"]}, "urls"),
+        ({"urls": [f"https://example.com/?q={mark}x"]}, "urls"),
+    ]
+    for changes, field in cases:
+        errors = assert_json_error(post(client, REPORTS, report(**changes)), 400)["errors"]
+        assert field in errors, (changes, errors)
+    assert not Report.objects.exists()
+
+
+def test_a_bidirectional_mark_in_a_reply_url_is_refused(client, filed):
+    body = {"receipt": filed.receipt, "urls": ["https://example.com/a\u202eb"]}
+    assert "urls" in assert_json_error(post(client, MESSAGES, body), 400)["errors"]
+
+
 # --- Following a report ---------------------------------------------------------------------
 
 
@@ -443,14 +590,21 @@ def test_many_wrong_receipts_lock_the_client_out(client, filed, settings, frozen
     assert not Message.objects.exists()
 
 
-def test_the_right_receipt_resets_the_count_of_wrong_ones(client, filed, frozen_limits):
-    for attempt in range(19):
-        assert post(client, STATUS, {"receipt": f"{attempt:016d}"}).status_code == 404
-    assert post(client, STATUS, {"receipt": filed.receipt}).status_code == 200
-    # Counting starts again: 20 more wrong codes are answered, the next request is refused.
-    for attempt in range(20):
-        assert post(client, STATUS, {"receipt": f"{attempt:016d}"}).status_code == 404
-    assert_throttled(post(client, STATUS, {"receipt": filed.receipt}))
+@pytest.mark.parametrize("path", [STATUS, MESSAGES])
+def test_a_right_receipt_does_not_clear_the_count_of_wrong_ones(client, filed, frozen_limits, path):
+    # Someone with a receipt of their own types it after every 18 guesses: the guesses still
+    # add up, and the 21st request after the 20th wrong code is refused.
+    statuses = []
+    for _round in range(3):
+        for attempt in range(18):
+            statuses.append(post(client, path, {"receipt": f"{attempt:016d}", "text": "x"}))
+        statuses.append(post(client, path, {"receipt": filed.receipt, "text": "x"}))
+    codes = [response.status_code for response in statuses]
+    assert codes[:18] == [404] * 18
+    assert codes[18] in (200, 201)
+    assert codes[19:21] == [404, 404]  # the 19th and 20th wrong codes
+    assert set(codes[21:]) == {429}
+    assert_throttled(statuses[-1])
 
 
 def test_status_without_a_receipt_is_400(client):
@@ -601,6 +755,68 @@ def test_openapi_documents_each_operation_with_examples_and_error_responses(clie
     assert "201" in document["paths"][REPORTS]["post"]["responses"]
     assert "201" in document["paths"][MESSAGES]["post"]["responses"]
     assert "401" in document["paths"][REPORTS]["post"]["responses"]
+    for path, method in OPERATIONS:
+        assert {"403", "415"} <= set(document["paths"][path][method.lower()]["responses"])
+
+
+def validator_for(document: dict[str, Any], schema_name: str) -> Any:
+    from jsonschema_rs import Draft202012Validator  # schemathesis's validator
+
+    return Draft202012Validator(
+        {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({"category": "csam", "description": ""}, True),  # the one category without one
+        ({"category": "other", "description": ""}, False),
+        ({"category": "other", "description": "   "}, False),
+        ({"category": "other", "description": "x"}, True),
+        ({"urls": [], "where": {"platform": "TikTok", "account": "@x"}}, True),
+        ({"urls": [], "where": {"platform": "TikTok", "how_to_find": "the 2nd video"}}, True),
+        ({"urls": [], "where": {"platform": "TikTok"}}, False),
+        ({"urls": [], "where": {"platform": " ", "account": "@x"}}, False),
+        ({"urls": ["  "], "where": {}}, False),
+        ({"urls": ["https://example.com/", " "]}, True),  # blank items are ignored
+    ],
+)
+def test_the_documented_report_rules_are_the_servers(client, changes, accepted):
+    document = client.get(OPENAPI).json()
+    body = {**report(contact={}, where={}), **changes}
+    assert validator_for(document, "ReportIn").is_valid(body) is accepted
+    response = post(client, REPORTS, body)
+    assert response.status_code == (201 if accepted else 400), response.content
+
+
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({"text": "The profile is @name"}, True),
+        ({"urls": ["https://example.com/u/name"]}, True),
+        ({"text": "  "}, False),
+        ({}, False),
+        ({"text": "", "urls": [" "]}, False),
+    ],
+)
+def test_the_documented_reply_rules_are_the_servers(client, filed, changes, accepted):
+    document = client.get(OPENAPI).json()
+    body = {"receipt": filed.receipt, **changes}
+    assert validator_for(document, "ReplyIn").is_valid(body) is accepted
+    response = post(client, MESSAGES, body)
+    assert response.status_code == (201 if accepted else 400), response.content
+
+
+def test_the_partner_token_is_an_optional_bearer_security_scheme(client):
+    document = client.get(OPENAPI).json()
+    schemes = document["components"]["securitySchemes"]
+    [(name, scheme)] = schemes.items()
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    security = document["paths"][REPORTS]["post"]["security"]
+    assert {name: []} in security and {} in security  # with a token, or anonymous
+    for path in (STATUS, MESSAGES):
+        assert "security" not in document["paths"][path]["post"]
 
 
 def test_the_documented_report_example_is_accepted(client):
@@ -633,8 +849,10 @@ def check_response(status: int, content_type: str, body: bytes) -> None:
         assert isinstance(payload, dict) and isinstance(payload.get("message"), str), payload
 
 
-# Not "positive_data_acceptance": the document does not spell out the form's rules (category
-# and language are plain strings there), so schema-valid data may rightly be refused.
+# Not "positive_data_acceptance": the document spells out the form's main rules (a description
+# unless csam, where the content is, what a reply needs) but not every one (a web address that
+# cannot be read, a date in the future, consent with contact details), so schema-valid data may
+# rightly be refused.
 SCHEMATHESIS_CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.test import Client
 
+from sigurnet.core import ratelimit
 from sigurnet.hotline import services
 from sigurnet.hotline.models import Message, Report, Status
 
@@ -76,6 +79,26 @@ def test_twenty_wrong_receipts_in_a_row_are_throttled(filed, settings):
     assert "Too many wrong codes" in response.content.decode()
     # Another client is not affected.
     assert open_status(Client(REMOTE_ADDR="10.1.1.2"), filed.receipt).status_code == 200
+
+
+def test_a_right_receipt_between_wrong_ones_does_not_lift_the_throttle(
+    filed, settings, monkeypatch
+):
+    # The 15-minute window must not roll over during the test: freeze the limits' clock.
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_005))
+    assert settings.SIGURNET_RECEIPT_FAILURES_ALLOWED == 20
+    client = Client(REMOTE_ADDR="10.1.1.3")
+    codes = []
+    for _round in range(3):
+        for attempt in range(18):
+            codes.append(client.post("/en/report/status/", {"receipt": f"{attempt:016d}"}))
+        codes.append(client.post("/en/report/status/", {"receipt": filed.receipt}))
+    statuses = [response.status_code for response in codes]
+    assert statuses[:18] == [400] * 18
+    assert statuses[18] == 302  # the right code opens the report
+    assert statuses[19:21] == [400, 400]
+    assert set(statuses[21:]) == {429}
+    assert "Too many wrong codes" in codes[-1].content.decode()
 
 
 def test_receipt_is_stored_only_as_a_keyed_hash(filed):
