@@ -191,12 +191,17 @@ AXES_CLIENT_IP_CALLABLE = "sigurnet.core.net.client_network"
 # A username that belongs to no account (often a password typed in the wrong field) is kept
 # only as a keyed hash in the lockout records; successful sign-ins are the audit trail's job.
 AXES_USERNAME_CALLABLE = "sigurnet.core.auth.recorded_username"
+# An attempt with a valid device cookie (sigurnet.core.auth.trusted_device) is neither locked on
+# the address nor counted there, nor by the per-username throttle; its cookie has its own lock.
+AXES_WHITELIST_CALLABLE = "sigurnet.core.auth.is_trusted_attempt"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR = env_int(
     "SIGURNET_LOGIN_FAILURES_PER_USERNAME_PER_HOUR", 50
 )
+# How long a device cookie (given after a complete sign-in, renewed at each) stays valid.
+SIGURNET_DEVICE_COOKIE_DAYS = env_int("SIGURNET_DEVICE_COOKIE_DAYS", 90)
 
 OTP_TOTP_ISSUER = os.environ.get("SIGURNET_OTP_ISSUER", "Sigurnet")
 OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes in a row: wait 1, 2, 4, 8 ... seconds

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -13,8 +15,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import ngettext
 from django_otp import devices_for_user
 from django_otp.models import ThrottlingMixin
@@ -33,6 +38,8 @@ BACKUP_DEVICE_NAME = "Backup codes"
 UNKNOWN_USERNAME_PREFIX = "unknown:"
 LOGIN_THROTTLE_SCOPE = "staff-login-username"
 LOGIN_THROTTLE_SECONDS = 3600
+
+log = logging.getLogger(__name__)
 
 
 def username_hash(username: str) -> str:
@@ -101,6 +108,132 @@ def count_wrong_password(username: str) -> bool:
     limit, key = login_throttle(), username_hash(username)
     counted = ratelimit.hit(LOGIN_THROTTLE_SCOPE, key, limit)
     return counted.allowed and not ratelimit.peek(LOGIN_THROTTLE_SCOPE, key, limit).allowed
+
+
+# --- Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies") ---------
+#
+# A browser in which someone completed a sign-in (password and second factor) gets a signed
+# cookie naming the account by its id. An attempt for that account that presents it is exempt
+# from the lock on the client's address and from the throttle per username (both of which
+# others can trip); it has a lock of its own instead, on that cookie.
+
+DEVICE_COOKIE_NAME = "sigurnet_device"
+# Only the sign-in pages read or write it; it is not sent with the other staff pages.
+DEVICE_COOKIE_PATH = "/staff/login/"
+DEVICE_COOKIE_SALT = "sigurnet.core.auth.device-cookie"
+DEVICE_FAILURES_SCOPE = "staff-login-device"
+TRUSTED_DEVICE_ATTRIBUTE = "sigurnet_trusted_device"
+
+
+@dataclass(frozen=True)
+class TrustedDevice:
+    """A valid device cookie for the account being signed in to."""
+
+    user_id: int
+    cookie_id: str
+
+
+def device_cookie_seconds() -> int:
+    return int(settings.SIGURNET_DEVICE_COOKIE_DAYS) * 24 * 3600
+
+
+def device_cookie_secret(user: AbstractBaseUser) -> str:
+    """What a device cookie must match: a keyed hash of the account's password hash and its
+    authenticators' keys. A new password (set by the person or by an administrator) or a new
+    authenticator changes it, and every device cookie issued before no longer counts."""
+    keys = sorted(
+        TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).values_list("key", flat=True)
+    )
+    material = "\n".join([str(user.pk), user.password or "", *keys])
+    return salted_hmac(DEVICE_COOKIE_SALT, material, algorithm="sha256").hexdigest()[:32]
+
+
+def issue_device_cookie(response: HttpResponse, user: AbstractBaseUser) -> None:
+    """Give the browser a device cookie for ``user`` after a complete sign-in (a fresh one each
+    time, with a new id, so that its failures start from nothing)."""
+    value = signing.dumps(
+        {"u": user.pk, "c": secrets.token_urlsafe(16), "s": device_cookie_secret(user)},
+        salt=DEVICE_COOKIE_SALT,
+    )
+    response.set_cookie(
+        DEVICE_COOKIE_NAME,
+        value,
+        max_age=device_cookie_seconds(),
+        path=DEVICE_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def trusted_device(request: HttpRequest, username: str) -> TrustedDevice | None:
+    """The request's device cookie if it is valid for the account named ``username``: signed
+    by us, not older than ``SIGURNET_DEVICE_COOKIE_DAYS``, issued to that account (by id) since
+    its last password or authenticator change, and not distrusted after wrong passwords."""
+    value = request.COOKIES.get(DEVICE_COOKIE_NAME)
+    if not value or not username:
+        return None
+    try:
+        payload = signing.loads(value, salt=DEVICE_COOKIE_SALT, max_age=device_cookie_seconds())
+        user_id, cookie_id, secret = int(payload["u"]), str(payload["c"]), str(payload["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    model = get_user_model()
+    user = model._default_manager.filter(pk=user_id, is_active=True).first()
+    if user is None or user.get_username() != username:
+        return None
+    if not constant_time_compare(secret, device_cookie_secret(user)):
+        return None
+    try:
+        if cache.get(f"{DEVICE_FAILURES_SCOPE}:locked:{cookie_id}"):
+            return None
+    except Exception:
+        # Without the cache its failures cannot be counted: no exemption (fail closed).
+        log.warning("Cache unavailable; device cookie not trusted")
+        return None
+    return TrustedDevice(user_id, cookie_id)
+
+
+def remember_trusted_device(request: HttpRequest, device: TrustedDevice | None) -> None:
+    setattr(request, TRUSTED_DEVICE_ATTRIBUTE, device)
+
+
+def trusted_device_of(request: HttpRequest | None) -> TrustedDevice | None:
+    """The trusted device cookie the sign-in view found on this request, if any."""
+    device = getattr(request, TRUSTED_DEVICE_ATTRIBUTE, None)
+    return device if isinstance(device, TrustedDevice) else None
+
+
+def is_trusted_attempt(request: HttpRequest | None, credentials: dict[str, Any] | None) -> bool:
+    """django-axes' ``AXES_WHITELIST_CALLABLE``: an attempt with a trusted device cookie is not
+    locked by, and does not count towards, the lock on the client's address."""
+    return trusted_device_of(request) is not None
+
+
+def count_device_failure(device: TrustedDevice) -> bool:
+    """Count one wrong password with ``device``'s cookie; True when this one reached the limit.
+
+    After ``SIGURNET_LOGIN_FAILURE_LIMIT`` wrong passwords with one device cookie within the
+    cool-off time, the cookie is no longer trusted for that time: its attempts are treated like
+    any other (the lock on the address and the throttle per username apply again).
+    """
+    seconds = lockout_minutes() * 60 or 30 * 60
+    counter = f"{DEVICE_FAILURES_SCOPE}:failures:{device.cookie_id}"
+    try:
+        cache.add(counter, 0, timeout=seconds)
+        try:
+            count = cache.incr(counter)
+        except ValueError:  # expired between add and incr
+            cache.set(counter, 1, timeout=seconds)
+            count = 1
+        if count < settings.AXES_FAILURE_LIMIT:
+            return False
+        cache.set(f"{DEVICE_FAILURES_SCOPE}:locked:{device.cookie_id}", 1, timeout=seconds)
+        cache.delete(counter)
+    except Exception:
+        log.warning("Cache unavailable; could not count a device cookie's failure")
+        return False
+    return True
 
 
 def cap_code_throttle(user: AbstractBaseUser | AnonymousUser) -> None:

@@ -39,12 +39,24 @@ def audit_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     username = str(credentials.get("username", "") or "")[:150]
+    device = auth.trusted_device_of(request)
+    detail = auth.username_detail(auth.username_for_records(username))
     record_audit_event(
         AuditAction.LOGIN_FAILED,
         request=request,
         object_type="auth.user",
-        detail=auth.username_detail(auth.username_for_records(username)),
+        detail={**detail, "device_cookie": "trusted"} if device else detail,
     )
+    if device is not None:
+        # Counted on the device cookie only, not on the address nor on the username.
+        if auth.count_device_failure(device):
+            record_audit_event(
+                AuditAction.LOCKED_OUT,
+                request=request,
+                object_type="auth.user",
+                detail={**detail, "scope": "this device"},
+            )
+        return
     if auth.count_wrong_password(username):
         record_audit_event(
             AuditAction.LOCKED_OUT,

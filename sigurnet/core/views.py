@@ -51,12 +51,17 @@ class StaffLoginView(auth_views.LoginView):
         # The username as the form will hand it to authenticate() (stripped, NFKC-normalised),
         # so that " name" or a full-width variant is refused like "name".
         username = UsernameField().to_python(request.POST.get("username", "")) or ""
-        wait = auth.username_refused_for(username)
-        if wait:  # too many wrong passwords for this username from all addresses together
-            return locked_out(request, seconds=wait, everywhere=True)
-        if not AxesProxyHandler.is_allowed(request, {"username": username}):
-            # Locked on this address: the password is not even checked.
-            return locked_out(request)
+        # A browser in which this account completed a sign-in before is exempt from the locks
+        # that other clients can cause; it has a lock of its own (auth.count_device_failure).
+        device = auth.trusted_device(request, username)
+        auth.remember_trusted_device(request, device)
+        if device is None:
+            wait = auth.username_refused_for(username)
+            if wait:  # too many wrong passwords for this username from all addresses together
+                return locked_out(request, seconds=wait, everywhere=True)
+            if not AxesProxyHandler.is_allowed(request, {"username": username}):
+                # Locked on this address: the password is not even checked.
+                return locked_out(request)
         return super().post(request, *args, **kwargs)
 
 
@@ -100,7 +105,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             record_audit_event(
                 AuditAction.LOGIN_VERIFIED, request=request, detail={"device": device.name}
             )
-            return HttpResponseRedirect(_next_url(request))
+            response = HttpResponseRedirect(_next_url(request))
+            auth.issue_device_cookie(response, request.user)  # type: ignore[arg-type]
+            return response
         record_audit_event(AuditAction.SECOND_FACTOR_FAILED, request=request)
         form.add_error("token", _wrong_code_message(throttled))
     return render(request, "staff/verify.html", {"form": form, "next": _next_url(request)})
@@ -126,11 +133,13 @@ def enrol(request: HttpRequest) -> HttpResponse:
             codes = auth.issue_backup_codes(request.user)  # type: ignore[arg-type]
             record_audit_event(AuditAction.TOTP_ENROLLED, request=request)
             record_audit_event(AuditAction.BACKUP_CODES_ISSUED, request=request)
-            return render(
+            response = render(
                 request,
                 "staff/backup_codes.html",
                 {"codes": codes, "next": _next_url(request)},
             )
+            auth.issue_device_cookie(response, request.user)  # type: ignore[arg-type]
+            return response
         form.add_error("token", _wrong_code_message(throttled))
     context = {
         "form": form,
