@@ -339,6 +339,13 @@ SIGURNET_IMAGE_DECODE_WAIT_SECONDS = env_int("SIGURNET_IMAGE_DECODE_WAIT_SECONDS
 # How long reports are kept after they are closed (shown to reporters; enforced by a task).
 SIGURNET_REPORT_RETENTION_DAYS = env_int("SIGURNET_REPORT_RETENTION_DAYS", 365)
 SIGURNET_PUBLIC_BASE_URL = os.environ.get("SIGURNET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Where "Exit this page" (top of every public page) takes the visitor: a neutral page on another
+# site. A navigation, not a request the page makes: nothing is loaded from it before the click.
+SIGURNET_QUICK_EXIT_URL = os.environ.get(
+    "SIGURNET_QUICK_EXIT_URL", "https://www.google.com/search?q=vremenska+prognoza"
+)
+if not SIGURNET_QUICK_EXIT_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SIGURNET_QUICK_EXIT_URL must be an http:// or https:// address.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CELERY_BEAT_SCHEDULE = {

@@ -13,6 +13,10 @@ Guarantees:
   control characters, invisible characters, credentials, default port or tracking parameters
   (the generic ones below, and the share-link parameters of the big platforms in
   ``share_tracking``), and it always has the form ``scheme://host[:port]/path[?query][#route]``.
+* The well-known other forms of one YouTube video or one post on X (``youtu.be/ID``,
+  ``/shorts/ID``, ``/embed/ID``, ``twitter.com``, ...) become one form
+  (``https://www.youtube.com/watch?v=ID``, ``https://x.com/user/status/ID``); see
+  ``share_tracking.canonical_alias``.
 * Nothing is fetched from the network: the public suffix list is the copy bundled with
   ``publicsuffixlist``, read once, on first use.
 
@@ -50,7 +54,7 @@ from urllib.parse import unquote
 import idna
 from publicsuffixlist import PublicSuffixList
 
-from sigurnet.hotline.share_tracking import site_tracking_parameters
+from sigurnet.hotline.share_tracking import canonical_alias, site_tracking_parameters
 
 __all__ = ["MAX_LENGTH", "TRACKING_PARAMETERS", "CanonicalURL", "InvalidURL", "canonicalize"]
 
@@ -246,15 +250,22 @@ def canonicalize(raw: str) -> CanonicalURL:
     if "/." in path:
         path = _remove_dot_segments(path)
 
+    if query:
+        query = _canonical_query(query, site_tracking_parameters(registrable))
+    route = fragment.startswith(("/", "!/"))
+    if not is_ip and port is None and not route:
+        alias = canonical_alias(host, path, query)
+        if alias is not None:
+            scheme, (host, path, query) = "https", alias
+            registrable = _registrable_domain(host)
+
     parts = [scheme, "://", f"[{host}]" if is_ipv6 else host]
     if port is not None:
         parts += [":", str(port)]
     parts.append(path)
     if query:
-        query = _canonical_query(query, site_tracking_parameters(registrable))
-        if query:
-            parts += ["?", query]
-    if fragment.startswith(("/", "!/")):
+        parts += ["?", query]
+    if route:
         parts += ["#", _QUERY_FIX.sub(_fix_escape, fragment)]
     url = "".join(parts)
     if len(url) > MAX_LENGTH:

@@ -400,10 +400,12 @@ class StatusForm(forms.Form):
 
 
 class ReplyForm(HoneypotMixin):
+    # No max_length (the browser would cut a pasted reply): a longer one is kept and the
+    # excess told, as for the description.
     text = CleanCharField(
         label=_("Your answer or more details"),
         required=False,
-        max_length=MAX_DESCRIPTION,
+        validators=[TooLongValidator(MAX_DESCRIPTION)],
         widget=CountedTextarea(MAX_DESCRIPTION, attrs={"rows": 5}),
     )
     urls = URLListField(

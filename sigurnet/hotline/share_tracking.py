@@ -27,7 +27,9 @@ certain that it never selects content.
 
 from __future__ import annotations
 
-__all__ = ["SITE_TRACKING_PARAMETERS", "site_tracking_parameters"]
+import re
+
+__all__ = ["SITE_TRACKING_PARAMETERS", "canonical_alias", "site_tracking_parameters"]
 
 _YOUTUBE = frozenset(
     {
@@ -218,3 +220,105 @@ _NONE: frozenset[str] = frozenset()
 def site_tracking_parameters(registrable_domain: str) -> frozenset[str]:
     """The share-link parameters dropped on this registrable domain (lower case), if any."""
     return SITE_TRACKING_PARAMETERS.get(registrable_domain, _NONE)
+
+
+# --- Addresses that name one item in several ways ---------------------------------------------
+#
+# ``canonical_alias`` maps the well-known other forms of one item's address to one form, so that
+# reports of one video or post from a share button, a phone, an embed or an old domain become
+# one content item. Only where it is certain that the forms name the same item:
+#
+# * YouTube: ``youtu.be/ID``, ``youtube.com/watch?v=ID`` (``www.``, ``m.`` or no prefix),
+#   ``/shorts/ID``, ``/live/ID``, ``/embed/ID`` and ``youtube-nocookie.com/embed/ID`` ->
+#   ``https://www.youtube.com/watch?v=ID``, when ID is a video id (11 of ``A-Z a-z 0-9 _ -``).
+#   The other parameters are kept after ``v`` (``list``, ``index``); on an embed the player's
+#   own settings (``autoplay``, ``start``, ...: YouTube's "player parameters") are dropped.
+#   Playlists, channels, ``music.youtube.com`` and ``/embed/videoseries`` stay as they are.
+# * X: ``twitter.com``, ``mobile.twitter.com``, ``www.`` and ``mobile.x.com`` ``/USER/status/ID``
+#   -> ``https://x.com/user/status/ID`` (user names are case-insensitive there).
+#
+# Left as they are, because it is not certain or cannot be known offline: Instagram's ``/reel/ID``
+# and ``/p/ID``, and short links that only the site resolves (``vm.tiktok.com``, ``fb.watch``,
+# ``pin.it``). Content items stored before a rule was added keep their old canonical form.
+
+_YOUTUBE_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com"})
+_YOUTUBE_NOCOOKIE_HOSTS = frozenset({"youtube-nocookie.com", "www.youtube-nocookie.com"})
+_YOUTUBE_PATH = re.compile(r"/(shorts|live|embed)/([A-Za-z0-9_-]{11})")
+# Settings of the embedded player (developers.google.com/youtube/player_parameters) that say how
+# to play, never which video: dropped from an embed's address.
+_YOUTUBE_PLAYER_PARAMETERS = frozenset(
+    {
+        "autoplay",
+        "cc_lang_pref",
+        "cc_load_policy",
+        "color",
+        "controls",
+        "disablekb",
+        "enablejsapi",
+        "end",
+        "fs",
+        "hl",
+        "iv_load_policy",
+        "loop",
+        "modestbranding",
+        "mute",
+        "origin",
+        "playsinline",
+        "rel",
+        "showinfo",
+        "start",
+        "widget_referrer",
+        "wmode",
+    }
+)
+_X_HOSTS = frozenset(
+    {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
+)
+_X_STATUS = re.compile(r"/([A-Za-z0-9_]{1,15})/status/([0-9]{1,20})")
+
+
+def _parameters(query: str) -> list[tuple[str, str]]:
+    return [(part.partition("=")[0].lower(), part) for part in query.split("&") if part]
+
+
+def _youtube_watch(video: str, kept: list[str]) -> tuple[str, str, str]:
+    return "www.youtube.com", "/watch", "&".join([f"v={video}", *kept])
+
+
+def canonical_alias(host: str, path: str, query: str) -> tuple[str, str, str] | None:
+    """``(host, path, query)`` of the one form of an item's address, or None to keep it.
+
+    ``host``, ``path`` and ``query`` are already canonical (lower-case host, normalised escapes,
+    tracking parameters gone); the result is an ``https`` address on the default port.
+    """
+    if host == "youtu.be":
+        video, parameters = path[1:], _parameters(query)
+        if _YOUTUBE_VIDEO_ID.fullmatch(video) and all(name != "v" for name, _ in parameters):
+            return _youtube_watch(video, [part for _name, part in parameters])
+        return None
+    if host in _YOUTUBE_HOSTS or host in _YOUTUBE_NOCOOKIE_HOSTS:
+        parameters = _parameters(query)
+        if path == "/watch" and host in _YOUTUBE_HOSTS:
+            ids = [part.partition("=")[2] for name, part in parameters if name == "v"]
+            if len(ids) == 1 and _YOUTUBE_VIDEO_ID.fullmatch(ids[0]):
+                return _youtube_watch(ids[0], [part for name, part in parameters if name != "v"])
+            return None
+        found = _YOUTUBE_PATH.fullmatch(path)
+        if found is None or found.group(2) == "videoseries":
+            return None
+        kind, video = found.groups()
+        if kind != "embed" and host in _YOUTUBE_NOCOOKIE_HOSTS:
+            return None
+        if any(name == "v" for name, _part in parameters):
+            return None  # which video would be meant is not certain
+        if kind == "embed":
+            parameters = [(n, p) for n, p in parameters if n not in _YOUTUBE_PLAYER_PARAMETERS]
+        return _youtube_watch(video, [part for _name, part in parameters])
+    if host in _X_HOSTS:
+        found = _X_STATUS.fullmatch(path)
+        if found is None:
+            return None
+        user, status = found.groups()
+        return "x.com", f"/{user.lower()}/status/{status}", query
+    return None

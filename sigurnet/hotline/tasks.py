@@ -260,6 +260,12 @@ def sweep_urgent_notices() -> int:
 
 
 CLOSED_STATUSES = ("closed", "duplicate", "incomplete")
+# A sent urgent notice holds the staff addresses it went to. Once sent it serves only to answer
+# "was the on-duty staff told, and who?" in the days after a report (the coalescing looks at the
+# last minute only; each report keeps its own ``urgent_notified_at`` for as long as it is kept),
+# so it goes after 30 days, not after the report's own, much longer, retention. Notices not yet
+# sent are work still to do and are never deleted.
+URGENT_NOTICE_RETENTION = timedelta(days=30)
 
 
 @shared_task
@@ -270,7 +276,8 @@ def apply_retention() -> dict[str, int]:
     messages, URLs and evidence files. Evidence uploaded to a draft that was never sent goes
     after a day. Held e-mails (messages that could not become reports, kept for a person) go
     the same number of days after they arrived, read or not, and so does the record of an
-    ingested e-mail once its report is gone. Safe to run any number of times.
+    ingested e-mail once its report is gone. Urgent notices go ``URGENT_NOTICE_RETENTION``
+    (30 days) after they were sent. Safe to run any number of times.
     """
     from sigurnet.hotline import evidence as evidence_files
     from sigurnet.hotline.models import Evidence, HeldEmail, IngestedEmail
@@ -292,11 +299,17 @@ def apply_retention() -> dict[str, int]:
     ingested_count = IngestedEmail.objects.filter(
         report__isnull=True, ingested_at__lt=cutoff
     ).delete()[0]
+    # A report that a deleted notice named keeps its urgent_notified_at: it is not announced
+    # again (the reference to the notice is set to NULL).
+    notice_count = UrgentNotice.objects.filter(
+        sent_at__isnull=False, sent_at__lt=now - URGENT_NOTICE_RETENTION
+    ).delete()[0]
     return {
         "reports": report_count,
         "orphan_evidence": orphan_count,
         "held_emails": held_count,
         "ingested_email_records": ingested_count,
+        "urgent_notices": notice_count,
     }
 
 

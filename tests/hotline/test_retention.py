@@ -61,6 +61,7 @@ def test_closed_report_is_deleted_after_the_retention_period(settings, tmp_path)
         "orphan_evidence": 1,
         "held_emails": 0,
         "ingested_email_records": 0,
+        "urgent_notices": 0,
     }
     assert list(Report.objects.all()) == [kept]  # an open report is never deleted
     assert not (tmp_path / evidence.storage_name).exists()

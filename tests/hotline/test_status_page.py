@@ -205,3 +205,17 @@ def test_a_kept_reply_too_long_to_send_is_shown_back_whole_with_the_error(filed,
     assert replies() == []
     assert "This is the reply you typed earlier. Check it and press Send." in page
     assert long_reply.strip() in page
+
+
+def test_a_reply_over_the_limit_is_kept_and_the_excess_is_told(filed):
+    client = Client()
+    page = open_status(client, filed.receipt)
+    box = re.search(r"<textarea [^>]*name=\"text\"[^>]*>", page)
+    assert box and " maxlength=" not in box.group()  # the browser cuts nothing
+    assert 'data-maxlength="5000"' in box.group()
+    text = "a" * 5000 + "b" * 17
+    response = client.post("/en/report/status/view/", {"text": text})
+    page = response.content.decode()
+    assert "17 characters too long" in page
+    assert text in page
+    assert replies() == []

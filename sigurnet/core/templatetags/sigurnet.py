@@ -32,3 +32,11 @@ def entry(mapping: object, key: object) -> object:
     if isinstance(mapping, Mapping):
         return mapping.get(key, "")
     return ""
+
+
+@register.inclusion_tag("includes/quick_exit.html")
+def quick_exit() -> dict[str, str]:
+    """The "Exit this page" link at the top of every public page (SIGURNET_QUICK_EXIT_URL)."""
+    from django.conf import settings
+
+    return {"url": settings.SIGURNET_QUICK_EXIT_URL}
