@@ -60,6 +60,7 @@ KEEP_LATIN: frozenset[str] = frozenset(
         "CSV",
         "e-mail",
         "E-mail",
+        "Esc",  # the label on the key
         "HTML",
         "HTTP",
         "HTTPS",

@@ -266,7 +266,7 @@ def test_email_addresses_are_left_unchanged() -> None:
 
 
 @pytest.mark.parametrize(
-    "word", ["INHOPE", "Insafe", "Sigurnet", "SOS", "QR", "TOTP", "API", "URL", "PDF", "ID"]
+    "word", ["INHOPE", "Insafe", "Sigurnet", "SOS", "QR", "TOTP", "API", "URL", "PDF", "ID", "Esc"]
 )
 def test_keep_latin_words_are_left_unchanged(word: str) -> None:
     assert word in KEEP_LATIN
