@@ -7,6 +7,7 @@ URLs, ``Report.receipt_index`` for the anonymous follow-up.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -125,11 +126,22 @@ class Report(models.Model):
     content_items = models.ManyToManyField(
         ContentItem, through="ReportedURL", related_name="reports"
     )
+    # Triage (hotline/triage/): who works on the report. Claimed with a conditional UPDATE,
+    # so two analysts never hold the same report.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_reports",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
+        permissions = [("assign_report", _("Can assign reports to analysts"))]
 
     def __str__(self) -> str:
         return self.reference or f"report #{self.pk}"
@@ -235,3 +247,43 @@ class IngestedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"E-mail ingested {self.ingested_at:%Y-%m-%d}"
+
+
+class Assessment(models.Model):
+    """An analyst's decision on a report. A report may be assessed more than once (a second
+    look, a correction): the newest one counts, the earlier ones stay as its history."""
+
+    class Outcome(models.TextChoices):
+        ACTIONABLE = "actionable", _("Actionable (illegal)")
+        HARMFUL = "harmful", _("Harmful but not illegal")
+        NOT_ACTIONABLE = "not_actionable", _("Not actionable")
+        INCOMPLETE = "incomplete", _("Incomplete")
+        DUPLICATE = "duplicate", _("Duplicate")
+        OUTSIDE_REMIT = "outside_remit", _("Outside our remit")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("High")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="assessments")
+    analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    category_before = models.CharField(max_length=32, choices=Category.choices)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    duplicate_of = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = EncryptedTextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.created_at:%Y-%m-%d})"

@@ -1,0 +1,369 @@
+"""Triage reads: the queue (filters, counts, keyset pages) and one report with its parts.
+
+The queue never loads an encrypted column: what a reporter typed is decrypted only on the
+report's own page, for a permitted analyst, and that display is audited by the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from sigurnet.hotline.models import (
+    URGENT_CATEGORIES,
+    Category,
+    Channel,
+    Evidence,
+    Report,
+    ReportedURL,
+    Status,
+)
+
+PAGE_SIZE = 50
+
+# The centre's target time from receipt to assessment, per category. A fixed table for now;
+# supervisors will edit it (issue 13).
+DEFAULT_TARGET = timedelta(days=2)
+TARGET_TIMES: dict[str, timedelta] = {Category.CSAM: timedelta(hours=4)}
+
+OPEN_STATUSES = (Status.RECEIVED, Status.IN_ASSESSMENT, Status.NEEDS_INFO, Status.ASSESSED)
+# Pseudo-values of the status filter besides the statuses themselves.
+STATUS_OPEN = "open"
+STATUS_ANY = "all"
+
+# Age bands of a report (time since it was received): (value, label, newer bound, older bound).
+AGE_BANDS: tuple[tuple[str, Any, timedelta | None, timedelta | None], ...] = (
+    ("4h", _("Under 4 hours"), None, timedelta(hours=4)),
+    ("1d", _("4 to 24 hours"), timedelta(hours=4), timedelta(days=1)),
+    ("2d", _("1 to 2 days"), timedelta(days=1), timedelta(days=2)),
+    ("7d", _("2 to 7 days"), timedelta(days=2), timedelta(days=7)),
+    ("older", _("Over 7 days"), timedelta(days=7), None),
+)
+ASSIGNEE_NONE = "none"
+ASSIGNEE_ME = "me"
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def target_time(category: str) -> timedelta:
+    return TARGET_TIMES.get(category, DEFAULT_TARGET)
+
+
+def duration_label(span: timedelta) -> str:
+    """A duration in words, rounded down: minutes under an hour, hours under two days."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    if minutes < 60:
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = STATUS_OPEN
+    category: str = ""
+    channel: str = ""
+    language: str = ""
+    age: str = ""
+    assignee: str = ""  # "", "none", "me" or a user's id
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the queue's order: (urgent first, oldest first, id)."""
+
+    urgent: int
+    received_us: int  # microseconds since the epoch: exact, unlike a float
+    id: int
+
+    def token(self) -> str:
+        return f"{self.urgent}.{self.received_us}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor | None:
+        try:
+            urgent, received, pk = (int(part) for part in token.split("."))
+        except ValueError:
+            return None
+        if urgent not in (0, 1) or pk < 0:
+            return None
+        return cls(urgent, received, pk)
+
+    @classmethod
+    def of(cls, report: Report) -> Cursor:
+        delta = report.received_at - EPOCH
+        return cls(int(report.urgent), delta // timedelta(microseconds=1), report.pk)  # type: ignore[attr-defined]
+
+    @property
+    def received_at(self) -> datetime:
+        return EPOCH + timedelta(microseconds=self.received_us)
+
+
+@dataclass
+class QueueRow:
+    report: Report
+    age: timedelta
+    target: timedelta
+
+    @property
+    def age_label(self) -> str:
+        return duration_label(self.age)
+
+    @property
+    def target_label(self) -> str:
+        return duration_label(self.target)
+
+    @property
+    def overdue(self) -> bool:
+        return self.age > self.target and self.report.status in (
+            Status.RECEIVED,
+            Status.IN_ASSESSMENT,
+            Status.NEEDS_INFO,
+        )
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    total: int = 0
+    counts: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+
+
+def _urgent_expression() -> Case:
+    return Case(
+        When(category__in=sorted(URGENT_CATEGORIES), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _age_q(band: str, now: datetime) -> Q:
+    for value, _label, newer, older in AGE_BANDS:
+        if value == band:
+            q = Q()
+            if newer is not None:
+                q &= Q(received_at__lte=now - newer)
+            if older is not None:
+                q &= Q(received_at__gt=now - older)
+            return q
+    return Q()
+
+
+def _filtered(
+    criteria: QueueFilter, *, user: Any, now: datetime, skip: str = ""
+) -> QuerySet[Report]:
+    """Reports matching every criterion except ``skip`` (for that dimension's counts)."""
+    qs = Report.objects.all()
+    if skip != "status":
+        if criteria.status == STATUS_OPEN:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif criteria.status in Status.values:
+            qs = qs.filter(status=criteria.status)
+    for name in ("category", "channel", "language"):
+        value = getattr(criteria, name)
+        if value and skip != name:
+            qs = qs.filter(**{name: value})
+    if criteria.age and skip != "age":
+        qs = qs.filter(_age_q(criteria.age, now))
+    if criteria.assignee and skip != "assignee":
+        if criteria.assignee == ASSIGNEE_NONE:
+            qs = qs.filter(assignee__isnull=True)
+        elif criteria.assignee == ASSIGNEE_ME:
+            qs = qs.filter(assignee=user)
+        elif criteria.assignee.isdigit():
+            qs = qs.filter(assignee_id=int(criteria.assignee))
+    if criteria.received_from:
+        qs = qs.filter(received_at__date__gte=criteria.received_from)
+    if criteria.received_to:
+        qs = qs.filter(received_at__date__lte=criteria.received_to)
+    if criteria.q:
+        qs = qs.filter(reference__icontains=criteria.q.strip())
+    return qs
+
+
+def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> dict[str, list[Any]]:
+    """For each filter, every value with the number of reports it would show (the other
+    filters applied). One grouped query per filter."""
+    counts: dict[str, list[Any]] = {}
+
+    by_status = dict(
+        _filtered(criteria, user=user, now=now, skip="status")
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts["status"] = [
+        (STATUS_OPEN, _("Open"), sum(by_status.get(s, 0) for s in OPEN_STATUSES)),
+        *[(value, label, by_status.get(value, 0)) for value, label in Status.choices],
+        (STATUS_ANY, _("All"), sum(by_status.values())),
+    ]
+    for name, choices in (("category", Category.choices), ("channel", Channel.choices)):
+        found = dict(
+            _filtered(criteria, user=user, now=now, skip=name)
+            .values_list(name)
+            .annotate(n=Count("id"))
+            .values_list(name, "n")
+        )
+        counts[name] = [(value, label, found.get(value, 0)) for value, label in choices]
+    languages = (
+        _filtered(criteria, user=user, now=now, skip="language")
+        .values_list("language")
+        .annotate(n=Count("id"))
+        .order_by("language")
+        .values_list("language", "n")
+    )
+    counts["language"] = [(code, code, n) for code, n in languages]
+    ages = _filtered(criteria, user=user, now=now, skip="age").aggregate(
+        **{value: Count("id", filter=_age_q(value, now)) for value, *_rest in AGE_BANDS}
+    )
+    counts["age"] = [(value, label, ages[value]) for value, label, *_rest in AGE_BANDS]
+    assignees = list(
+        _filtered(criteria, user=user, now=now, skip="assignee")
+        .values_list("assignee_id", "assignee__username")
+        .annotate(n=Count("id"))
+        .order_by("assignee__username")
+    )
+    mine = sum(n for pk, _name, n in assignees if pk == user.pk)
+    counts["assignee"] = [
+        (ASSIGNEE_NONE, _("Nobody"), sum(n for pk, _name, n in assignees if pk is None)),
+        (ASSIGNEE_ME, _("Me"), mine),
+        *[(str(pk), name, n) for pk, name, n in assignees if pk is not None and pk != user.pk],
+    ]
+    return counts
+
+
+def queue_page(
+    criteria: QueueFilter,
+    *,
+    user: Any,
+    after: str = "",
+    before: str = "",
+    page_size: int | None = None,
+    now: datetime | None = None,
+    with_counts: bool = True,
+) -> QueuePage:
+    """One page of the queue, urgent categories first, then the oldest.
+
+    Pages by keyset: ``after``/``before`` are cursor tokens of the last/first row seen, so
+    every page costs the same and a row is never skipped or repeated, even when many reports
+    share a timestamp (the id breaks ties).
+    """
+    now = now or timezone.now()
+    page_size = page_size or PAGE_SIZE
+    qs = (
+        _filtered(criteria, user=user, now=now)
+        .annotate(urgent=_urgent_expression())
+        .select_related("assignee")
+        .only(
+            "id",
+            "reference",
+            "category",
+            "channel",
+            "language",
+            "status",
+            "received_at",
+            "claimed_at",
+            "assignee__id",
+            "assignee__username",
+        )
+    )
+    forward = ("-urgent", "received_at", "id")
+    backward = ("urgent", "-received_at", "-id")
+    cursor = Cursor.parse(before or after) if (before or after) else None
+    if cursor is not None and before:
+        rows = list(qs.filter(_before(cursor)).order_by(*backward)[: page_size + 1])
+        has_previous = len(rows) > page_size
+        rows = list(reversed(rows[:page_size]))
+        has_next = True
+    else:
+        if cursor is not None:
+            qs = qs.filter(_after(cursor))
+        rows = list(qs.order_by(*forward)[: page_size + 1])
+        has_next = len(rows) > page_size
+        rows = rows[:page_size]
+        has_previous = cursor is not None
+    page = QueuePage(
+        rows=[
+            QueueRow(report=r, age=now - r.received_at, target=target_time(r.category))
+            for r in rows
+        ]
+    )
+    if rows:
+        page.next_cursor = Cursor.of(rows[-1]).token() if has_next else ""
+        page.previous_cursor = Cursor.of(rows[0]).token() if has_previous else ""
+    if with_counts:
+        page.total = _filtered(criteria, user=user, now=now).count()
+        page.counts = _counts(criteria, user=user, now=now)
+    return page
+
+
+def _after(c: Cursor) -> Q:
+    at = c.received_at
+    return (
+        Q(urgent__lt=c.urgent)
+        | Q(urgent=c.urgent, received_at__gt=at)
+        | Q(urgent=c.urgent, received_at=at, id__gt=c.id)
+    )
+
+
+def _before(c: Cursor) -> Q:
+    at = c.received_at
+    return (
+        Q(urgent__gt=c.urgent)
+        | Q(urgent=c.urgent, received_at__lt=at)
+        | Q(urgent=c.urgent, received_at=at, id__lt=c.id)
+    )
+
+
+def without(criteria: QueueFilter, **changes: Any) -> QueueFilter:
+    return replace(criteria, **changes)
+
+
+def find_report(key: str) -> Report | None:
+    """A report by its reference (``SIG-2026-000042``) or its id; no encrypted field is read."""
+    qs = Report.objects.select_related("assignee")
+    report = qs.filter(reference=key).first()
+    if report is None and key.isdigit():
+        report = qs.filter(pk=int(key)).first()
+    return report
+
+
+def report_parts(report: Report) -> dict[str, Any]:
+    """Everything shown beside a report: its URLs, evidence, messages and assessments."""
+    return {
+        "urls": list(ReportedURL.objects.filter(report=report).select_related("content_item")),
+        "evidence": list(Evidence.objects.filter(report=report).order_by("id")),
+        "messages": list(report.messages.all()),
+        "assessments": list(report.assessments.select_related("analyst", "duplicate_of")),
+    }
+
+
+def colleagues() -> QuerySet[Any]:
+    """Active staff members who may work on reports (candidates for an assignment)."""
+    perm = Permission.objects.filter(
+        content_type__app_label="hotline", codename="change_report"
+    ).first()
+    users = get_user_model().objects.filter(is_active=True)
+    if perm is None:
+        return users.none()
+    return (
+        users.filter(Q(groups__permissions=perm) | Q(user_permissions=perm) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from sigurnet.hotline.triage import views
+
+app_name = "hotline-triage"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<str:key>/", views.detail, name="detail"),
+    path("<str:key>/claim/", views.claim, name="claim"),
+    path("<str:key>/release/", views.release, name="release"),
+    path("<str:key>/assign/", views.assign, name="assign"),
+    path("<str:key>/assess/", views.assess, name="assess"),
+    path("<str:key>/urls/<int:position>/open/", views.open_url, name="open-url"),
+    path("<str:key>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+]
