@@ -200,3 +200,51 @@ def test_evidence_download_is_decrypted_in_memory_audited_and_not_cached(
 
     stored = list(Path(settings.SIGURNET_EVIDENCE_ROOT).iterdir())
     assert len(stored) == 1 and b"PIN" not in stored[0].read_bytes()
+
+
+def test_the_report_page_lists_reports_of_the_same_item_and_domain_and_their_assessments(
+    signed_in, make_report, make_staff
+):
+    from sigurnet.hotline.triage import services
+
+    earlier = make_report(urls=["https://shop.example.com/offer?utm_source=x"])
+    same_domain = make_report(urls=["https://www.shop.example.com/other"])
+    unrelated = make_report(urls=["https://elsewhere.example.org/"])
+    analyst = make_staff("Hotline analyst", username="ana")
+    services.claim(earlier, actor=analyst)
+    services.assess(
+        earlier, outcome="actionable", priority="high", category=earlier.category, actor=analyst
+    )
+    report = make_report(urls=["https://shop.example.com/offer"])
+    page = signed_in("Hotline analyst").get(f"/staff/hotline/{report.reference}/")
+    context = page.context["context"]
+    assert context["same_item"] == [earlier]
+    assert context["same_domain"] == [same_domain]
+    assert [a.report for a in context["earlier_assessments"]] == [earlier]
+    html = page.content.decode()
+    assert unrelated.reference not in html
+    assert "Actionable (illegal)" in html
+
+
+def test_revealed_pictures_are_counted_for_the_analyst_with_a_break_reminder(
+    signed_in, make_report, monkeypatch
+):
+    from sigurnet.hotline.triage import selectors
+
+    monkeypatch.setattr(selectors, "REVEAL_BREAK_AFTER", 2)
+    report = make_report(category="cyberbullying")
+    pictures = [attach(report, picture()), attach(report, picture((0, 0, 200)))]
+    client = signed_in("Hotline analyst", username="ana")
+    queue = client.get("/staff/hotline/").content.decode()
+    assert "You revealed 0 pictures today." in queue
+    client.get(f"/staff/hotline/{report.reference}/?reveal={pictures[0].pk}")
+    page = client.get(f"/staff/hotline/{report.reference}/").content.decode()
+    assert "You revealed 1 picture today." in page
+    assert "Take a short break" not in page
+    client.get(f"/staff/hotline/{report.reference}/?reveal={pictures[1].pk}")
+    queue = client.get("/staff/hotline/").content.decode()
+    assert "You revealed 2 pictures today." in queue and "Take a short break" in queue
+    assert "Pictures revealed today" not in queue  # the per-person table is for supervisors
+    supervisor = signed_in("Hotline supervisor").get("/staff/hotline/").content.decode()
+    assert "Pictures revealed today" in supervisor
+    assert "<td>ana</td><td>2</td>" in supervisor

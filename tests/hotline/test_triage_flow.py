@@ -240,3 +240,19 @@ def test_a_report_not_in_assessment_cannot_be_assessed(signed_in, make_report):
     assert "The report cannot move to that status now." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == Status.RECEIVED
     assert not Assessment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_the_holder_or_a_supervisor_assesses_a_report(signed_in, make_report):
+    report = make_report()
+    holder = signed_in("Hotline analyst", username="ana")
+    other = signed_in("Hotline analyst", username="boris")
+    holder.post(f"/staff/hotline/{report.reference}/claim/")
+    data = {"outcome": "not_actionable", "priority": "low", "category": report.category}
+    response = other.post(f"/staff/hotline/{report.reference}/assess/", data, follow=True)
+    assert "Take the report before you assess it." in response.content.decode()
+    assert "/assess/" not in other.get(f"/staff/hotline/{report.reference}/").content.decode()
+    assert not Assessment.objects.exists()
+    supervisor = signed_in("Hotline supervisor")
+    supervisor.post(f"/staff/hotline/{report.reference}/assess/", data)
+    assert Report.objects.get(pk=report.pk).status == Status.ASSESSED

@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from sigurnet.core.models import AuditEvent
 from sigurnet.hotline.models import (
     URGENT_CATEGORIES,
+    Assessment,
     Category,
     Channel,
     Evidence,
@@ -28,6 +30,11 @@ from sigurnet.hotline.models import (
 )
 
 PAGE_SIZE = 50
+# How many reports of the same item or domain the report's page lists beside it.
+CONTEXT_LIMIT = 20
+# Reviewer wellness: after this many pictures revealed in a day, a gentle break reminder.
+# Fixed for now; supervisors will set it (issue 13).
+REVEAL_BREAK_AFTER = 25
 
 # The centre's target time from receipt to assessment, per category. A fixed table for now;
 # supervisors will edit it (issue 13).
@@ -367,3 +374,68 @@ def colleagues() -> QuerySet[Any]:
         .distinct()
         .order_by("username")
     )
+
+
+REPORT_SUMMARY_FIELDS = ("id", "reference", "category", "status", "received_at")
+
+
+def report_context(report: Report, urls: list[ReportedURL]) -> dict[str, Any]:
+    """What is known beside this report: other reports of the same content items, other
+    reports of the same registrable domains, and earlier assessments of those items. Reads no
+    encrypted column of the other reports."""
+    item_ids = {u.content_item_id for u in urls}
+    domains = {u.content_item.domain_index for u in urls if u.content_item.domain_index}
+    same_item = list(
+        Report.objects.filter(reported_urls__content_item_id__in=item_ids)
+        .exclude(pk=report.pk)
+        .distinct()
+        .only(*REPORT_SUMMARY_FIELDS)
+        .order_by("-received_at", "-id")[:CONTEXT_LIMIT]
+    )
+    same_domain = list(
+        Report.objects.filter(reported_urls__content_item__domain_index__in=domains)
+        .exclude(pk=report.pk)
+        .exclude(reported_urls__content_item_id__in=item_ids)
+        .distinct()
+        .only(*REPORT_SUMMARY_FIELDS)
+        .order_by("-received_at", "-id")[:CONTEXT_LIMIT]
+        if domains
+        else []
+    )
+    earlier = list(
+        Assessment.objects.filter(report__reported_urls__content_item_id__in=item_ids)
+        .exclude(report=report)
+        .distinct()
+        .select_related("report")
+        .defer("notes")
+        .order_by("-created_at", "-id")[:CONTEXT_LIMIT]
+    )
+    return {"same_item": same_item, "same_domain": same_domain, "earlier_assessments": earlier}
+
+
+def _start_of_today() -> datetime:
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def revealed_today(user: Any) -> int:
+    """How many evidence pictures ``user`` revealed since midnight (from the audit trail)."""
+    from sigurnet.hotline.triage.services import TriageAction
+
+    return AuditEvent.objects.filter(
+        action=TriageAction.EVIDENCE_REVEALED, actor_id=user.pk, occurred_at__gte=_start_of_today()
+    ).count()
+
+
+def revealed_today_by_person() -> list[tuple[str, int]]:
+    """(staff member, pictures revealed since midnight), most first: for supervisors."""
+    from sigurnet.hotline.triage.services import TriageAction
+
+    rows = (
+        AuditEvent.objects.filter(
+            action=TriageAction.EVIDENCE_REVEALED, occurred_at__gte=_start_of_today()
+        )
+        .values_list("actor_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "actor_name")
+    )
+    return [(name, n) for name, n in rows.values_list("actor_name", "n")]

@@ -265,13 +265,16 @@ def assess(
 ) -> Assessment:
     """Record an analyst's assessment and move the report on through the status table.
 
-    Only a report *in assessment* can be assessed (``TriageRefused("transition")`` otherwise).
+    Only a report *in assessment* can be assessed (``TriageRefused("transition")`` otherwise),
+    by the analyst who holds it or by a supervisor (``TriageRefused("not_yours")``).
     A category corrected to an urgent one raises the urgent notice, once, after the commit
     (e-mailed reports arrive as "other" and never raised it).
     """
     to = OUTCOME_STATUS[outcome]
     if not allowed(report.status, to):
         raise TriageRefused("transition", f"{report.status} -> {to}")
+    if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("not_yours")
     if outcome == Assessment.Outcome.DUPLICATE and (
         duplicate_of is None or duplicate_of.pk == report.pk
     ):

@@ -52,6 +52,7 @@ def _refusal_message(code: str) -> str:
     messages_by_code = {
         "taken": _("Someone else took this report a moment ago."),
         "not_held": _("This report is not held by anyone."),
+        "not_yours": _("Take the report before you assess it."),
         "permission": _("You may not do that."),
         "assignee": _("That colleague cannot work on reports."),
         "transition": _("The report cannot move to that status now."),
@@ -84,6 +85,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before", ""),
     )
     form.show_counts(page.counts)
+    revealed = selectors.revealed_today(request.user)
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
@@ -95,6 +97,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "can_change": request.user.has_perm(CHANGE),
+            "revealed_today": revealed,
+            "take_a_break": revealed >= selectors.REVEAL_BREAK_AFTER,
+            "revealed_by_person": (
+                selectors.revealed_today_by_person() if request.user.has_perm(ASSIGN) else None
+            ),
         },
     )
 
@@ -137,11 +144,16 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "can_change": request.user.has_perm(CHANGE),
         "can_assign": request.user.has_perm(ASSIGN),
         "can_assess": request.user.has_perms([CHANGE, ASSESS])
-        and services.allowed(report.status, Status.ASSESSED),
+        and services.allowed(report.status, Status.ASSESSED)
+        and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
         "can_see_evidence": request.user.has_perm(EVIDENCE),
         "held_by_me": report.assignee_id == request.user.pk,
         "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
+        "context": selectors.report_context(report, parts["urls"]),
     }
+    revealed_today = selectors.revealed_today(request.user)
+    context["revealed_today"] = revealed_today
+    context["take_a_break"] = revealed_today >= selectors.REVEAL_BREAK_AFTER
     return render(request, "hotline/triage/detail.html", context)
 
 
