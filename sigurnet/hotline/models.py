@@ -57,6 +57,12 @@ class Status(models.TextChoices):
     INCOMPLETE = "incomplete", _("Closed: not enough details")
 
 
+class Priority(models.TextChoices):
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
 class AgeBand(models.TextChoices):
     UNDER_13 = "under_13", _("12 or younger")
     TEEN = "13_17", _("13 to 17")
@@ -136,6 +142,8 @@ class Report(models.Model):
         related_name="assigned_reports",
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The priority of the newest assessment (empty until assessed), kept here to filter on.
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -261,10 +269,7 @@ class Assessment(models.Model):
         DUPLICATE = "duplicate", _("Duplicate")
         OUTSIDE_REMIT = "outside_remit", _("Outside our remit")
 
-    class Priority(models.TextChoices):
-        HIGH = "high", _("High")
-        NORMAL = "normal", _("Normal")
-        LOW = "low", _("Low")
+    Priority = Priority
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="assessments")
     analyst = models.ForeignKey(

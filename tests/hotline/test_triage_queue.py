@@ -175,3 +175,21 @@ def test_the_queue_speaks_serbian_and_bosnian(signed_in, make_report):
     assert "Red prijava" in serbian and "5 sati / 2 dana" in serbian and "Preuzimam" in serbian
     bosnian = client.get("/staff/hotline/", HTTP_ACCEPT_LANGUAGE="bs").content.decode()
     assert "Red prijava" in bosnian and "Zadužena osoba" in bosnian
+
+
+def test_the_queue_filters_by_the_priority_of_the_assessment(signed_in, make_report, make_staff):
+    from sigurnet.hotline.triage import services
+
+    analyst = make_staff("Hotline analyst", username="ana")
+    high = make_report()
+    services.claim(high, actor=analyst)
+    services.assess(
+        high, outcome="actionable", priority="high", category=high.category, actor=analyst
+    )
+    waiting = make_report()
+    client = signed_in("Hotline analyst")
+    page = client.get("/staff/hotline/", {"priority": "high"}).content.decode()
+    assert references(page) == [high.reference]
+    assert ">High (1)</option>" in page and ">Not assessed yet (1)</option>" in page
+    page = client.get("/staff/hotline/", {"priority": "none"}).content.decode()
+    assert references(page) == [waiting.reference]

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from sigurnet.hotline.models import Assessment, Category, Channel, Report, Status
+from sigurnet.hotline.models import Assessment, Category, Channel, Priority, Report, Status
 from sigurnet.hotline.triage import selectors
 from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
 
@@ -19,6 +19,7 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Reference"), required=False, max_length=32)
     status = forms.ChoiceField(label=_("Status"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     language = forms.CharField(label=_("Language"), required=False, max_length=10)
     age = forms.ChoiceField(label=_("Age"), required=False)
@@ -39,6 +40,11 @@ class QueueFilterForm(forms.Form):
         ]
         self.fields["status"].choices = status_choices  # type: ignore[attr-defined]
         self.fields["category"].choices = [ANY, *Category.choices]  # type: ignore[attr-defined]
+        self.fields["priority"].choices = [  # type: ignore[attr-defined]
+            ANY,
+            *Priority.choices,
+            (selectors.PRIORITY_NONE, _("Not assessed yet")),
+        ]
         self.fields["channel"].choices = [ANY, *Channel.choices]  # type: ignore[attr-defined]
         self.fields["age"].choices = [ANY, *[(v, label) for v, label, *_r in AGE_BANDS]]  # type: ignore[attr-defined]
 

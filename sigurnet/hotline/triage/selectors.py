@@ -24,6 +24,7 @@ from sigurnet.hotline.models import (
     Category,
     Channel,
     Evidence,
+    Priority,
     Report,
     ReportedURL,
     Status,
@@ -54,6 +55,7 @@ AGE_BANDS: tuple[tuple[str, Any, timedelta | None, timedelta | None], ...] = (
     ("7d", _("2 to 7 days"), timedelta(days=2), timedelta(days=7)),
     ("older", _("Over 7 days"), timedelta(days=7), None),
 )
+PRIORITY_NONE = "none"  # not assessed yet
 ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
 
@@ -80,6 +82,7 @@ def duration_label(span: timedelta) -> str:
 class QueueFilter:
     status: str = STATUS_OPEN
     category: str = ""
+    priority: str = ""
     channel: str = ""
     language: str = ""
     age: str = ""
@@ -186,6 +189,9 @@ def _filtered(
         value = getattr(criteria, name)
         if value and skip != name:
             qs = qs.filter(**{name: value})
+    if criteria.priority and skip != "priority":
+        wanted = "" if criteria.priority == PRIORITY_NONE else criteria.priority
+        qs = qs.filter(priority=wanted)
     if criteria.age and skip != "age":
         qs = qs.filter(_age_q(criteria.age, now))
     if criteria.assignee and skip != "assignee":
@@ -228,6 +234,16 @@ def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> dict[str, lis
             .values_list(name, "n")
         )
         counts[name] = [(value, label, found.get(value, 0)) for value, label in choices]
+    priorities = dict(
+        _filtered(criteria, user=user, now=now, skip="priority")
+        .values_list("priority")
+        .annotate(n=Count("id"))
+        .values_list("priority", "n")
+    )
+    counts["priority"] = [
+        *[(value, label, priorities.get(value, 0)) for value, label in Priority.choices],
+        (PRIORITY_NONE, _("Not assessed yet"), priorities.get("", 0)),
+    ]
     languages = (
         _filtered(criteria, user=user, now=now, skip="language")
         .values_list("language")
@@ -281,6 +297,7 @@ def queue_page(
             "id",
             "reference",
             "category",
+            "priority",
             "channel",
             "language",
             "status",

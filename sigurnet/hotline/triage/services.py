@@ -291,8 +291,9 @@ def assess(
             duplicate_of=duplicate_of if outcome == Assessment.Outcome.DUPLICATE else None,
             notes=notes,
         )
+        Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
+        report.priority = priority
         if category != before:
-            Report.objects.filter(pk=report.pk).update(category=category)
             report.category = category
             _audit(
                 TriageAction.CATEGORY_CORRECTED,
