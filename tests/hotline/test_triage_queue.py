@@ -124,19 +124,12 @@ def test_keyset_pages_skip_and_repeat_no_row_when_timestamps_are_equal(
         found = re.search(r'href="\?(after=[0-9.]+)" rel="next"', page)
         url = f"/staff/hotline/?{found.group(1)}" if found else ""
     assert len(seen) == 11 and len(set(seen)) == 11
-    assert seen == [
-        r.reference
-        for r in Report.objects.annotate(urgent=selectors._urgent_expression()).order_by(
-            "-urgent", "received_at", "id"
-        )
-    ]
+    assert seen == [r.reference for r in Report.objects.order_by("-urgent", "received_at", "id")]
     assert [len(p) for p in pages] == [3, 3, 3, 2]
     # Going back from the last page gives the page before it.
     last = client.get(url or "/staff/hotline/")  # first page again
     assert references(last.content.decode()) == pages[0]
-    third_cursor = selectors.Cursor.of(
-        Report.objects.annotate(urgent=selectors._urgent_expression()).get(reference=pages[3][0])
-    ).token()
+    third_cursor = selectors.Cursor.of(Report.objects.get(reference=pages[3][0])).token()
     back = client.get("/staff/hotline/", {"before": third_cursor}).content.decode()
     assert references(back) == pages[2]
 

@@ -12,14 +12,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sigurnet.core.models import AuditEvent
 from sigurnet.hotline.models import (
-    URGENT_CATEGORIES,
     Assessment,
     Category,
     Channel,
@@ -116,7 +115,7 @@ class Cursor:
     @classmethod
     def of(cls, report: Report) -> Cursor:
         delta = report.received_at - EPOCH
-        return cls(int(report.urgent), delta // timedelta(microseconds=1), report.pk)  # type: ignore[attr-defined]
+        return cls(int(report.urgent), delta // timedelta(microseconds=1), report.pk)
 
     @property
     def received_at(self) -> datetime:
@@ -153,14 +152,6 @@ class QueuePage:
     previous_cursor: str = ""
     total: int = 0
     counts: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
-
-
-def _urgent_expression() -> Case:
-    return Case(
-        When(category__in=sorted(URGENT_CATEGORIES), then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
 
 
 def _age_q(band: str, now: datetime) -> Q:
@@ -210,65 +201,118 @@ def _filtered(
     return qs
 
 
-def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> dict[str, list[Any]]:
-    """For each filter, every value with the number of reports it would show (the other
-    filters applied). One grouped query per filter."""
-    counts: dict[str, list[Any]] = {}
+def _age_band_expression(now: datetime) -> Case:
+    whens = [
+        When(received_at__gt=now - older, then=Value(value))
+        for value, _label, _newer, older in AGE_BANDS
+        if older is not None
+    ]
+    return Case(*whens, default=Value(AGE_BANDS[-1][0]))
 
-    by_status = dict(
+
+def _matches(criteria: QueueFilter, user: Any, group: dict[str, Any]) -> dict[str, bool]:
+    """For one group of the count query: does it pass each faceted filter but the status?"""
+    assignee = criteria.assignee
+    if assignee == ASSIGNEE_NONE:
+        assignee_ok = group["assignee_id"] is None
+    elif assignee == ASSIGNEE_ME:
+        assignee_ok = group["assignee_id"] == user.pk
+    elif assignee.isdigit():
+        assignee_ok = group["assignee_id"] == int(assignee)
+    else:
+        assignee_ok = True
+    priority = "" if criteria.priority == PRIORITY_NONE else criteria.priority
+    return {
+        "category": not criteria.category or group["category"] == criteria.category,
+        "priority": not criteria.priority or group["priority"] == priority,
+        "channel": not criteria.channel or group["channel"] == criteria.channel,
+        "language": not criteria.language or group["language"] == criteria.language,
+        "assignee": assignee_ok,
+        "age": not criteria.age or group["queue_age"] == criteria.age,
+    }
+
+
+def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> tuple[int, dict[str, list[Any]]]:
+    """The number of reports the filters show, and for each filter every value with the number
+    of reports it would show (the other filters as they are).
+
+    Two queries. The reports of the chosen status are grouped by every other faceted column
+    at once (an index-only scan of ``report_queue_facets``, whose first column is the status),
+    and the facets are summed from the groups here; the status facet is one more grouped count.
+    """
+    base = _filtered(
+        QueueFilter(
+            status=criteria.status,
+            received_from=criteria.received_from,
+            received_to=criteria.received_to,
+            q=criteria.q,
+        ),
+        user=user,
+        now=now,
+    )
+    groups = (
+        base.annotate(queue_age=_age_band_expression(now))
+        # The status leads the group key although it is no facet here: the index then hands
+        # the rows over already sorted, and the grouping needs no sort of its own.
+        .values("status", "category", "priority", "channel", "language", "assignee_id", "queue_age")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    dims = ("category", "priority", "channel", "language", "assignee", "age")
+    tallies: dict[str, dict[Any, int]] = {dim: {} for dim in dims}
+    total = 0
+    for row in groups:
+        group: dict[str, Any] = dict(row)
+        passed = _matches(criteria, user, group)
+        failed = [dim for dim in dims if not passed[dim]]
+        if len(failed) > 1:
+            continue
+        for dim in failed or dims:
+            key = group[{"assignee": "assignee_id", "age": "queue_age"}.get(dim, dim)]
+            tallies[dim][key] = tallies[dim].get(key, 0) + group["n"]
+        if not failed:
+            total += group["n"]
+    tallies["status"] = dict(
         _filtered(criteria, user=user, now=now, skip="status")
         .values_list("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("status", "n")
+        .order_by()
     )
+
+    counts: dict[str, list[Any]] = {}
+    by_status = tallies["status"]
     counts["status"] = [
         (STATUS_OPEN, _("Open"), sum(by_status.get(s, 0) for s in OPEN_STATUSES)),
         *[(value, label, by_status.get(value, 0)) for value, label in Status.choices],
         (STATUS_ANY, _("All"), sum(by_status.values())),
     ]
     for name, choices in (("category", Category.choices), ("channel", Channel.choices)):
-        found = dict(
-            _filtered(criteria, user=user, now=now, skip=name)
-            .values_list(name)
-            .annotate(n=Count("id"))
-            .values_list(name, "n")
-        )
-        counts[name] = [(value, label, found.get(value, 0)) for value, label in choices]
-    priorities = dict(
-        _filtered(criteria, user=user, now=now, skip="priority")
-        .values_list("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
-    )
+        counts[name] = [(value, label, tallies[name].get(value, 0)) for value, label in choices]
     counts["priority"] = [
-        *[(value, label, priorities.get(value, 0)) for value, label in Priority.choices],
-        (PRIORITY_NONE, _("Not assessed yet"), priorities.get("", 0)),
+        *[(value, label, tallies["priority"].get(value, 0)) for value, label in Priority.choices],
+        (PRIORITY_NONE, _("Not assessed yet"), tallies["priority"].get("", 0)),
     ]
-    languages = (
-        _filtered(criteria, user=user, now=now, skip="language")
-        .values_list("language")
-        .annotate(n=Count("id"))
-        .order_by("language")
-        .values_list("language", "n")
+    counts["language"] = [(code, code, n) for code, n in sorted(tallies["language"].items())]
+    counts["age"] = [
+        (value, label, tallies["age"].get(value, 0)) for value, label, *_rest in AGE_BANDS
+    ]
+    assignees = tallies["assignee"]
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=[pk for pk in assignees if pk is not None])
+        .values_list("pk", "username")
     )
-    counts["language"] = [(code, code, n) for code, n in languages]
-    ages = _filtered(criteria, user=user, now=now, skip="age").aggregate(
-        **{value: Count("id", filter=_age_q(value, now)) for value, *_rest in AGE_BANDS}
-    )
-    counts["age"] = [(value, label, ages[value]) for value, label, *_rest in AGE_BANDS]
-    assignees = list(
-        _filtered(criteria, user=user, now=now, skip="assignee")
-        .values_list("assignee_id", "assignee__username")
-        .annotate(n=Count("id"))
-        .order_by("assignee__username")
-    )
-    mine = sum(n for pk, _name, n in assignees if pk == user.pk)
     counts["assignee"] = [
-        (ASSIGNEE_NONE, _("Nobody"), sum(n for pk, _name, n in assignees if pk is None)),
-        (ASSIGNEE_ME, _("Me"), mine),
-        *[(str(pk), name, n) for pk, name, n in assignees if pk is not None and pk != user.pk],
+        (ASSIGNEE_NONE, _("Nobody"), assignees.get(None, 0)),
+        (ASSIGNEE_ME, _("Me"), assignees.get(user.pk, 0)),
+        *sorted(
+            (str(pk), names.get(pk, str(pk)), n)
+            for pk, n in assignees.items()
+            if pk is not None and pk != user.pk
+        ),
     ]
-    return counts
+    return total, counts
 
 
 def queue_page(
@@ -291,7 +335,6 @@ def queue_page(
     page_size = page_size or PAGE_SIZE
     qs = (
         _filtered(criteria, user=user, now=now)
-        .annotate(urgent=_urgent_expression())
         .select_related("assignee")
         .only(
             "id",
@@ -302,6 +345,7 @@ def queue_page(
             "language",
             "status",
             "received_at",
+            "urgent",
             "claimed_at",
             "assignee__id",
             "assignee__username",
@@ -332,8 +376,7 @@ def queue_page(
         page.next_cursor = Cursor.of(rows[-1]).token() if has_next else ""
         page.previous_cursor = Cursor.of(rows[0]).token() if has_previous else ""
     if with_counts:
-        page.total = _filtered(criteria, user=user, now=now).count()
-        page.counts = _counts(criteria, user=user, now=now)
+        page.total, page.counts = _counts(criteria, user=user, now=now)
     return page
 
 
