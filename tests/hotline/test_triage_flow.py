@@ -256,3 +256,23 @@ def test_only_the_holder_or_a_supervisor_assesses_a_report(signed_in, make_repor
     supervisor = signed_in("Hotline supervisor")
     supervisor.post(f"/staff/hotline/{report.reference}/assess/", data)
     assert Report.objects.get(pk=report.pk).status == Status.ASSESSED
+
+
+@pytest.mark.django_db
+def test_the_reporters_answer_returns_the_report_through_the_table_and_is_audited(make_report):
+    from django.test import Client
+
+    from sigurnet.hotline import services as hotline_services
+
+    filed = hotline_services.file_report(
+        hotline_services.ReportSubmission(category="grooming", language="en", urls=[]),
+        channel="web",
+    )
+    Report.objects.filter(pk=filed.report.pk).update(status=Status.NEEDS_INFO)
+    client = Client()
+    client.post("/en/report/status/", {"receipt": filed.receipt})
+    client.post("/en/report/status/view/", {"text": "The account is @example", "urls": ""})
+    assert Report.objects.get(pk=filed.report.pk).status == Status.IN_ASSESSMENT
+    event = AuditEvent.objects.get(action="hotline.status_changed")
+    assert event.object_id == str(filed.report.pk) and event.actor_id is None
+    assert event.detail["from"] == Status.NEEDS_INFO
