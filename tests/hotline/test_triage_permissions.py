@@ -42,8 +42,11 @@ def pages(report) -> list[tuple[str, str, str]]:
     list names every pattern, so a new page cannot be added without its permission test."""
     ref = report.reference
     ev = report.evidence.get().pk
+    item = report.reported_urls.get().content_item_id
     return [
         ("queue", "get", "/staff/hotline/"),
+        ("items", "get", "/staff/hotline/items/"),
+        ("item-duplicates", "post", f"/staff/hotline/items/{item}/duplicates/"),
         ("detail", "get", f"/staff/hotline/{ref}/"),
         ("claim", "post", f"/staff/hotline/{ref}/claim/"),
         ("release", "post", f"/staff/hotline/{ref}/release/"),

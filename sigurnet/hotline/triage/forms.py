@@ -30,6 +30,7 @@ class QueueFilterForm(forms.Form):
     received_to = forms.DateField(
         label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

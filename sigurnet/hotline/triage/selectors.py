@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -22,6 +22,7 @@ from sigurnet.hotline.models import (
     Assessment,
     Category,
     Channel,
+    ContentItem,
     Evidence,
     Priority,
     Report,
@@ -89,6 +90,7 @@ class QueueFilter:
     received_from: date | None = None
     received_to: date | None = None
     q: str = ""
+    item: int | None = None  # reports of one content item (from the grouped view)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,9 @@ def _filtered(
         qs = qs.filter(received_at__date__lte=criteria.received_to)
     if criteria.q:
         qs = qs.filter(reference__icontains=criteria.q.strip())
+    if criteria.item:
+        links = ReportedURL.objects.filter(content_item_id=criteria.item).values("report_id")
+        qs = qs.filter(id__in=links)
     return qs
 
 
@@ -246,6 +251,7 @@ def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> tuple[int, di
             received_from=criteria.received_from,
             received_to=criteria.received_to,
             q=criteria.q,
+            item=criteria.item,
         ),
         user=user,
         now=now,
@@ -499,3 +505,22 @@ def revealed_today_by_person() -> list[tuple[str, int]]:
         .order_by("-n", "actor_name")
     )
     return [(name, n) for name, n in rows.values_list("actor_name", "n")]
+
+
+GROUP_LIMIT = 50
+
+
+def item_groups(limit: int = GROUP_LIMIT) -> list[ContentItem]:
+    """Content items that two or more open reports point to, the most reported first (then the
+    oldest): each is one piece of work. Annotated with ``open_reports`` and ``first_received``.
+    Decrypts only the items' canonical forms (the caller audits that display)."""
+    open_reports = Q(reports__status__in=OPEN_STATUSES)
+    return list(
+        ContentItem.objects.annotate(
+            open_reports=Count("reports", filter=open_reports, distinct=True),
+            first_received=Min("reports__received_at", filter=open_reports),
+        )
+        .filter(open_reports__gte=2)
+        .only("id", "kind", "canonical", "state")
+        .order_by("-open_reports", "first_received", "id")[:limit]
+    )

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sigurnet.core.services import record_audit_event
-from sigurnet.hotline.models import URGENT_CATEGORIES, Assessment, Report, Status
+from sigurnet.hotline.models import URGENT_CATEGORIES, Assessment, ContentItem, Report, Status
 
 OBJECT_TYPE = "hotline.report"
 
@@ -28,6 +28,7 @@ class TriageAction:
     ASSIGNED = "hotline.assigned"
     RELEASED = "hotline.released"
     VIEWED = "hotline.report_viewed"
+    ITEMS_VIEWED = "hotline.items_viewed"
     URL_OPENED = "hotline.url_opened"
     EVIDENCE_REVEALED = "hotline.evidence_revealed"
     EVIDENCE_SERVED = "hotline.evidence_served"
@@ -316,3 +317,60 @@ def assess(
         )
         transition(report, to, actor=actor, request=request)
     return assessment
+
+
+def record_items_viewed(
+    item_ids: list[int], *, actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    """Audit one display of the grouped view (it shows the items' addresses)."""
+    record_audit_event(
+        TriageAction.ITEMS_VIEWED,
+        actor=actor,
+        request=request,
+        object_type="hotline.contentitem",
+        detail={"items": item_ids},
+    )
+
+
+def mark_duplicates_of_first(
+    item: ContentItem, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> tuple[Report, int, int]:
+    """Assess every waiting report of ``item`` as a duplicate of the item's first report.
+
+    The first report is the oldest one of the item, whatever its status. Waiting reports
+    (received or in assessment) held by nobody or by ``actor`` are taken and assessed, each
+    through ``claim``/``assess`` and so through the status table; those a colleague holds are
+    left alone. All or nothing. Returns (first report, marked, left to colleagues).
+    """
+    reports = list(
+        Report.objects.filter(reported_urls__content_item=item)
+        .distinct()
+        .order_by("received_at", "id")
+    )
+    if not reports:
+        raise TriageRefused("empty")
+    first, others = reports[0], reports[1:]
+    marked = skipped = 0
+    is_supervisor = actor.has_perm("hotline.assign_report")  # type: ignore[attr-defined]
+    with transaction.atomic():
+        for report in others:
+            if report.status not in (Status.RECEIVED, Status.IN_ASSESSMENT):
+                continue
+            if report.assignee_id not in (None, actor.pk) and not is_supervisor:
+                skipped += 1
+                continue
+            if report.assignee_id is None:
+                claim(report, actor=actor, request=request)
+            elif report.status == Status.RECEIVED:
+                transition(report, Status.IN_ASSESSMENT, actor=actor, request=request)
+            assess(
+                report,
+                outcome=Assessment.Outcome.DUPLICATE,
+                priority=Assessment.Priority.NORMAL,
+                category=report.category,
+                duplicate_of=first,
+                actor=actor,
+                request=request,
+            )
+            marked += 1
+    return first, marked, skipped

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from PIL import Image, ImageFilter, ImageOps
 
@@ -58,6 +59,7 @@ def _refusal_message(code: str) -> str:
         "transition": _("The report cannot move to that status now."),
         "stale": _("Someone changed this report a moment ago. Check it and try again."),
         "duplicate_of": _("Give the reference of the earlier report."),
+        "empty": _("No reports point to this address."),
     }
     return messages_by_code.get(code, _("You may not do that."))
 
@@ -104,6 +106,57 @@ def queue(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def items(request: HttpRequest) -> HttpResponse:
+    """Open reports grouped by the address or account they point to."""
+    groups = selectors.item_groups()
+    services.record_items_viewed(
+        [item.pk for item in groups],
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    return render(
+        request,
+        "hotline/triage/items.html",
+        {
+            "groups": groups,
+            "limit": selectors.GROUP_LIMIT,
+            "can_bulk": request.user.has_perms([CHANGE, ASSESS]),
+        },
+    )
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def item_duplicates(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = ContentItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    try:
+        first, marked, skipped = services.mark_duplicates_of_first(
+            item,
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        text = ngettext(
+            "%(count)d report marked as a duplicate of %(reference)s.",
+            "%(count)d reports marked as duplicates of %(reference)s.",
+            marked,
+        ) % {"count": marked, "reference": first}
+        if skipped:
+            text += " " + ngettext(
+                "%(count)d report is held by a colleague and was left alone.",
+                "%(count)d reports are held by colleagues and were left alone.",
+                skipped,
+            ) % {"count": skipped}
+        messages.success(request, text)
+    return HttpResponseRedirect(reverse("hotline-triage:items"))
 
 
 @require_GET
