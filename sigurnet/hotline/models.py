@@ -311,6 +311,17 @@ class Assessment(models.Model):
     )
     notes = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Four eyes: an actionable CSAM assessment waits for a second analyst before anything can
+    # be forwarded; a disagreement goes to a supervisor.
+    needs_confirmation = models.BooleanField(default=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -423,7 +423,11 @@ def report_parts(report: Report) -> dict[str, Any]:
         "urls": list(ReportedURL.objects.filter(report=report).select_related("content_item")),
         "evidence": list(Evidence.objects.filter(report=report).order_by("id")),
         "messages": list(report.messages.all()),
-        "assessments": list(report.assessments.select_related("analyst", "duplicate_of")),
+        "assessments": list(
+            report.assessments.select_related(
+                "analyst", "duplicate_of", "confirmed_by", "disputed_by"
+            ).order_by("-created_at", "-id")
+        ),
     }
 
 

@@ -15,7 +15,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sigurnet.core.services import record_audit_event
-from sigurnet.hotline.models import URGENT_CATEGORIES, Assessment, ContentItem, Report, Status
+from sigurnet.hotline.models import (
+    URGENT_CATEGORIES,
+    Assessment,
+    Category,
+    ContentItem,
+    Report,
+    Status,
+)
 
 OBJECT_TYPE = "hotline.report"
 
@@ -33,6 +40,8 @@ class TriageAction:
     EVIDENCE_REVEALED = "hotline.evidence_revealed"
     EVIDENCE_SERVED = "hotline.evidence_served"
     ASSESSED = "hotline.assessed"
+    CONFIRMED = "hotline.assessment_confirmed"
+    DISPUTED = "hotline.assessment_disputed"
     CATEGORY_CORRECTED = "hotline.category_corrected"
 
 
@@ -64,6 +73,19 @@ OUTCOME_STATUS: Mapping[str, str] = {
     Assessment.Outcome.INCOMPLETE: Status.INCOMPLETE,
     Assessment.Outcome.DUPLICATE: Status.DUPLICATE,
 }
+
+
+# Four eyes on actionable child sexual abuse material: a second analyst confirms before the
+# report can be forwarded. On by default; a supervisor setting will switch it (issue 13).
+FOUR_EYES_FOR_CSAM = True
+
+
+def needs_four_eyes(outcome: str, category: str) -> bool:
+    return (
+        FOUR_EYES_FOR_CSAM
+        and outcome == Assessment.Outcome.ACTIONABLE
+        and category == Category.CSAM
+    )
 
 
 class TriageRefused(Exception):
@@ -112,6 +134,10 @@ def transition(
     current = report.status
     if not allowed(current, to):
         raise TriageRefused("transition", f"{current} -> {to}")
+    if to == Status.FORWARDED:
+        newest = report.assessments.order_by("-created_at", "-id").first()
+        if newest is not None and newest.needs_confirmation and newest.confirmed_by_id is None:
+            raise TriageRefused("unconfirmed")
     with transaction.atomic():
         changed = Report.objects.filter(pk=report.pk, status=current).update(
             status=to, updated_at=timezone.now()
@@ -291,6 +317,7 @@ def assess(
             category=category,
             duplicate_of=duplicate_of if outcome == Assessment.Outcome.DUPLICATE else None,
             notes=notes,
+            needs_confirmation=needs_four_eyes(outcome, category),
         )
         Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
         report.priority = priority
@@ -374,3 +401,63 @@ def mark_duplicates_of_first(
             )
             marked += 1
     return first, marked, skipped
+
+
+def _newest_waiting(report: Report) -> Assessment:
+    newest = report.assessments.order_by("-created_at", "-id").first()
+    if newest is None or not newest.needs_confirmation or newest.confirmed_by_id is not None:
+        raise TriageRefused("not_waiting")
+    return newest
+
+
+def confirm(
+    report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Assessment:
+    """A second analyst confirms the newest assessment (four eyes). Never the analyst who made
+    it; after a disagreement, only a supervisor. One conditional UPDATE: confirmed once."""
+    assessment = _newest_waiting(report)
+    if assessment.analyst_id == actor.pk:
+        raise TriageRefused("same_analyst")
+    is_supervisor = actor.has_perm("hotline.assign_report")  # type: ignore[attr-defined]
+    if assessment.disputed_by_id is not None and not is_supervisor:
+        raise TriageRefused("disputed")
+    with transaction.atomic():
+        now = timezone.now()
+        done = Assessment.objects.filter(pk=assessment.pk, confirmed_by__isnull=True).update(
+            confirmed_by=actor, confirmed_at=now
+        )
+        if not done:
+            raise TriageRefused("not_waiting")
+        assessment.confirmed_by = actor  # type: ignore[assignment]
+        assessment.confirmed_at = now
+        _audit(
+            TriageAction.CONFIRMED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"assessment": assessment.pk},
+        )
+    return assessment
+
+
+def dispute(
+    report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Assessment:
+    """A second analyst disagrees with the newest assessment: it stays unconfirmed (nothing
+    can be forwarded) until a supervisor confirms it or the report is assessed again."""
+    assessment = _newest_waiting(report)
+    if assessment.analyst_id == actor.pk:
+        raise TriageRefused("same_analyst")
+    with transaction.atomic():
+        now = timezone.now()
+        Assessment.objects.filter(pk=assessment.pk).update(disputed_by=actor, disputed_at=now)
+        assessment.disputed_by = actor  # type: ignore[assignment]
+        assessment.disputed_at = now
+        _audit(
+            TriageAction.DISPUTED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"assessment": assessment.pk},
+        )
+    return assessment

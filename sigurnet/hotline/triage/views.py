@@ -60,6 +60,10 @@ def _refusal_message(code: str) -> str:
         "stale": _("Someone changed this report a moment ago. Check it and try again."),
         "duplicate_of": _("Give the reference of the earlier report."),
         "empty": _("No reports point to this address."),
+        "unconfirmed": _("A second analyst must confirm the assessment first."),
+        "not_waiting": _("This assessment does not wait for a confirmation."),
+        "same_analyst": _("A second analyst must confirm: not the one who assessed it."),
+        "disputed": _("An analyst disagreed: a supervisor decides."),
     }
     return messages_by_code.get(code, _("You may not do that."))
 
@@ -69,6 +73,16 @@ def _report_or_404(key: str) -> Report:
     if report is None:
         raise Http404
     return report
+
+
+def _can_confirm(request: HttpRequest, assessments: list[Any]) -> bool:
+    """Whether this person is offered "confirm" / "disagree" on the newest assessment."""
+    newest = assessments[0] if assessments else None
+    if newest is None or not newest.needs_confirmation or newest.confirmed_by_id is not None:
+        return False
+    if newest.analyst_id == request.user.pk or not request.user.has_perms([CHANGE, ASSESS]):
+        return False
+    return newest.disputed_by_id is None or request.user.has_perm(ASSIGN)
 
 
 def _detail_url(report: Report) -> str:
@@ -203,6 +217,7 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "held_by_me": report.assignee_id == request.user.pk,
         "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
         "context": selectors.report_context(report, parts["urls"]),
+        "can_confirm": _can_confirm(request, parts["assessments"]),
     }
     revealed_today = selectors.revealed_today(request.user)
     context["revealed_today"] = revealed_today
@@ -332,6 +347,32 @@ def evidence_file(request: HttpRequest, key: str, evidence_id: int) -> HttpRespo
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def confirm(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.confirm(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(request, _("You confirmed the assessment."))
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def dispute(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.dispute(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(request, _("Your disagreement is noted: a supervisor decides."))
+    return HttpResponseRedirect(_detail_url(report))
 
 
 @require_http_methods(["GET", "POST"])
