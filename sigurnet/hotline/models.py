@@ -298,6 +298,27 @@ class Assessment(models.Model):
 
     Priority = Priority
 
+    # For child sexual abuse material, the classification INHOPE's ICCAM uses.
+    class LegalClass(models.TextChoices):
+        BASELINE = "baseline", _("Baseline (illegal internationally)")
+        NATIONAL = "national", _("Illegal under national law")
+
+    class VictimAge(models.TextChoices):
+        INFANT = "infant", _("Infant or toddler")
+        PREPUBESCENT = "prepubescent", _("Pre-pubescent")
+        PUBESCENT = "pubescent", _("Pubescent")
+
+    class VictimGender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        BOTH = "both", _("Both")
+        UNKNOWN = "unknown", _("Cannot tell")
+
+    class ContentKind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        OTHER = "other", _("Other")
+
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="assessments")
     analyst = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -310,6 +331,11 @@ class Assessment(models.Model):
         Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = EncryptedTextField(blank=True)
+    legal_class = models.CharField(max_length=10, choices=LegalClass.choices, blank=True)
+    victim_age = models.CharField(max_length=15, choices=VictimAge.choices, blank=True)
+    victim_gender = models.CharField(max_length=10, choices=VictimGender.choices, blank=True)
+    content_kind = models.CharField(max_length=10, choices=ContentKind.choices, blank=True)
+    commercial = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Four eyes: an actionable CSAM assessment waits for a second analyst before anything can
     # be forwarded; a disagreement goes to a supervisor.

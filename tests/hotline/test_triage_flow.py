@@ -13,6 +13,14 @@ from sigurnet.hotline.triage import services
 from sigurnet.hotline.triage.services import TRANSITIONS, TriageRefused, transition
 from tests.conftest import requires_postgresql
 
+ICCAM_FORM = {
+    "legal_class": "baseline",
+    "victim_age": "prepubescent",
+    "victim_gender": "female",
+    "content_kind": "image",
+    "commercial": "false",
+}
+
 ALLOWED = {
     (Status.RECEIVED, Status.IN_ASSESSMENT),
     (Status.IN_ASSESSMENT, Status.NEEDS_INFO),
@@ -205,7 +213,7 @@ def test_a_category_corrected_to_csam_raises_the_urgent_notice(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             f"/staff/hotline/{report.reference}/assess/",
-            {"outcome": "actionable", "priority": "high", "category": "csam"},
+            {"outcome": "actionable", "priority": "high", "category": "csam", **ICCAM_FORM},
         )
     assert len(mailoutbox) == 1
     assert Report.objects.get(pk=report.pk).urgent_notified_at is not None
@@ -276,3 +284,34 @@ def test_the_reporters_answer_returns_the_report_through_the_table_and_is_audite
     event = AuditEvent.objects.get(action="hotline.status_changed")
     assert event.object_id == str(filed.report.pk) and event.actor_id is None
     assert event.detail["from"] == Status.NEEDS_INFO
+
+
+@pytest.mark.django_db
+def test_an_actionable_csam_assessment_needs_the_iccam_classification(signed_in, make_report):
+    report = make_report(category="csam", urls=["https://abuse.example.net/1"])
+    client = signed_in("Hotline analyst")
+    client.post(f"/staff/hotline/{report.reference}/claim/")
+    url = f"/staff/hotline/{report.reference}/assess/"
+    data = {"outcome": "actionable", "priority": "high", "category": "csam"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.content.decode().count("Needed for actionable child sexual abuse") >= 5
+    assert not Assessment.objects.exists()
+    report.refresh_from_db()
+    with pytest.raises(TriageRefused) as refused:  # the service holds the rule, not only the form
+        services.assess(
+            report, outcome="actionable", priority="high", category="csam", actor=client.user
+        )
+    assert refused.value.code == "classification"
+    client.post(url, {**data, **ICCAM_FORM, "commercial": "true"})
+    assessment = Assessment.objects.get(report=report)
+    assert (assessment.legal_class, assessment.victim_age, assessment.victim_gender) == (
+        "baseline",
+        "prepubescent",
+        "female",
+    )
+    assert assessment.content_kind == "image" and assessment.commercial is True
+    page = client.get(f"/staff/hotline/{report.reference}/").content.decode()
+    assert (
+        "Baseline (illegal internationally) · Pre-pubescent · Female · Image · commercial" in page
+    )

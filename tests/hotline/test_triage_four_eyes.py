@@ -17,7 +17,20 @@ def assessed_csam(make_report, make_staff):
     first = make_staff("Hotline analyst", username="ana")
     report = make_report(category="csam", urls=["https://abuse.example.net/a"])
     services.claim(report, actor=first)
-    services.assess(report, outcome="actionable", priority="high", category="csam", actor=first)
+    services.assess(
+        report,
+        outcome="actionable",
+        priority="high",
+        category="csam",
+        classification={
+            "legal_class": "national",
+            "victim_age": "pubescent",
+            "victim_gender": "unknown",
+            "content_kind": "video",
+            "commercial": False,
+        },
+        actor=first,
+    )
     return report, first
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from sigurnet.hotline.models import Assessment, Category, Channel, Priority, Report, Status
 from sigurnet.hotline.triage import selectors
 from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
+from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION
 
 ANY = ("", _("Any"))
 
@@ -96,6 +97,32 @@ class AssessmentForm(forms.Form):
         choices=Category.choices,
         help_text=_("Correct it if the reporter chose the wrong one."),
     )
+    legal_class = forms.ChoiceField(
+        label=_("Legal classification"),
+        required=False,
+        choices=[("", "—"), *Assessment.LegalClass.choices],
+        help_text=_("For actionable child sexual abuse material: as ICCAM classifies."),
+    )
+    victim_age = forms.ChoiceField(
+        label=_("Apparent age of the victim"),
+        required=False,
+        choices=[("", "—"), *Assessment.VictimAge.choices],
+    )
+    victim_gender = forms.ChoiceField(
+        label=_("Gender of the victim"),
+        required=False,
+        choices=[("", "—"), *Assessment.VictimGender.choices],
+    )
+    content_kind = forms.ChoiceField(
+        label=_("Kind of content"),
+        required=False,
+        choices=[("", "—"), *Assessment.ContentKind.choices],
+    )
+    commercial = forms.NullBooleanField(
+        label=_("Commercial"),
+        required=False,
+        widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
+    )
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
@@ -114,7 +141,14 @@ class AssessmentForm(forms.Form):
             data["duplicate_report"] = original
         else:
             data["duplicate_report"] = None
+        if data.get("outcome") == Assessment.Outcome.ACTIONABLE and data.get("category") == "csam":
+            for name in CSAM_CLASSIFICATION:
+                if data.get(name) in (None, ""):
+                    self.add_error(name, _("Needed for actionable child sexual abuse material."))
         return data
+
+    def classification(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in CSAM_CLASSIFICATION}
 
     def original(self) -> Report | None:
         value = self.cleaned_data.get("duplicate_report")

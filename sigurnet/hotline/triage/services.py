@@ -80,6 +80,10 @@ OUTCOME_STATUS: Mapping[str, str] = {
 FOUR_EYES_FOR_CSAM = True
 
 
+# What an actionable CSAM assessment must say, as INHOPE's ICCAM classifies.
+CSAM_CLASSIFICATION = ("legal_class", "victim_age", "victim_gender", "content_kind", "commercial")
+
+
 def needs_four_eyes(outcome: str, category: str) -> bool:
     return (
         FOUR_EYES_FOR_CSAM
@@ -287,6 +291,7 @@ def assess(
     category: str,
     notes: str = "",
     duplicate_of: Report | None = None,
+    classification: Mapping[str, Any] | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> Assessment:
@@ -295,13 +300,21 @@ def assess(
     Only a report *in assessment* can be assessed (``TriageRefused("transition")`` otherwise),
     by the analyst who holds it or by a supervisor (``TriageRefused("not_yours")``).
     A category corrected to an urgent one raises the urgent notice, once, after the commit
-    (e-mailed reports arrive as "other" and never raised it).
+    (e-mailed reports arrive as "other" and never raised it). An actionable CSAM assessment
+    needs its ICCAM ``classification`` (``CSAM_CLASSIFICATION``; ``TriageRefused
+    ("classification")`` otherwise); other assessments keep none.
     """
     to = OUTCOME_STATUS[outcome]
     if not allowed(report.status, to):
         raise TriageRefused("transition", f"{report.status} -> {to}")
     if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
         raise TriageRefused("not_yours")
+    csam = outcome == Assessment.Outcome.ACTIONABLE and category == Category.CSAM
+    given = {k: v for k, v in (classification or {}).items() if k in CSAM_CLASSIFICATION}
+    if csam and any(given.get(k) in (None, "") for k in CSAM_CLASSIFICATION):
+        raise TriageRefused("classification")
+    if not csam:
+        given = {}
     if outcome == Assessment.Outcome.DUPLICATE and (
         duplicate_of is None or duplicate_of.pk == report.pk
     ):
@@ -318,6 +331,7 @@ def assess(
             duplicate_of=duplicate_of if outcome == Assessment.Outcome.DUPLICATE else None,
             notes=notes,
             needs_confirmation=needs_four_eyes(outcome, category),
+            **given,
         )
         Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
         report.priority = priority

@@ -57,6 +57,7 @@ def _refusal_message(code: str) -> str:
         "permission": _("You may not do that."),
         "assignee": _("That colleague cannot work on reports."),
         "transition": _("The report cannot move to that status now."),
+        "classification": _("Needed for actionable child sexual abuse material."),
         "stale": _("Someone changed this report a moment ago. Check it and try again."),
         "duplicate_of": _("Give the reference of the earlier report."),
         "empty": _("No reports point to this address."),
@@ -389,6 +390,7 @@ def assess(request: HttpRequest, key: str) -> HttpResponse:
                 category=form.cleaned_data["category"],
                 notes=form.cleaned_data["notes"],
                 duplicate_of=form.original(),
+                classification=form.classification(),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
