@@ -250,9 +250,7 @@ def test_revealed_pictures_are_counted_for_the_analyst_with_a_break_reminder(
     assert "<td>ana</td><td>2</td>" in supervisor
 
 
-def test_a_reporter_who_gave_no_age_shows_a_dash_not_the_reporters_wording(
-    signed_in, make_report
-):
+def test_a_reporter_who_gave_no_age_shows_a_dash_not_the_reporters_wording(signed_in, make_report):
     report = make_report(age_band="")
     page = signed_in("Hotline analyst").get(f"/staff/hotline/{report.reference}/")
     assert "I&#x27;d rather not say" not in page.content.decode()
