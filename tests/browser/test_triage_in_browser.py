@@ -91,6 +91,7 @@ def test_analyst_filters_claims_and_reveals_with_hostile_text_inert(
         problems = []
         pages = ["/staff/hotline/", f"/staff/hotline/{report.reference}/"]
         pages += ["/staff/hotline/items/", f"/staff/hotline/{report.reference}/assess/"]
+        pages += [f"/staff/hotline/{report.reference}/ask/?question=where"]
         for path in pages:
             tab.goto(f"{base_url}{path}")
             problems += [f"{path}: {v['id']}" for v in axe_violations(tab, axe_js)]

@@ -258,7 +258,7 @@ def test_only_the_holder_or_a_supervisor_assesses_a_report(signed_in, make_repor
     holder.post(f"/staff/hotline/{report.reference}/claim/")
     data = {"outcome": "not_actionable", "priority": "low", "category": report.category}
     response = other.post(f"/staff/hotline/{report.reference}/assess/", data, follow=True)
-    assert "Take the report before you assess it." in response.content.decode()
+    assert "Take the report before you work on it." in response.content.decode()
     assert "/assess/" not in other.get(f"/staff/hotline/{report.reference}/").content.decode()
     assert not Assessment.objects.exists()
     supervisor = signed_in("Hotline supervisor")

@@ -153,3 +153,26 @@ class AssessmentForm(forms.Form):
     def original(self) -> Report | None:
         value = self.cleaned_data.get("duplicate_report")
         return value if isinstance(value, Report) else None
+
+
+QUESTION_CHOICES = [
+    ("address", _("The exact address")),
+    ("where", _("Where on the page")),
+    ("when", _("When it was seen")),
+    ("account", _("Which account")),
+]
+
+
+class QuestionChoiceForm(forms.Form):
+    question = forms.ChoiceField(label=_("Start from a question"), choices=QUESTION_CHOICES)
+
+
+class AskReporterForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message to the reporter"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "The reporter reads it with their receipt code. Write in the report's language."
+        ),
+    )

@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from sigurnet.core.services import record_audit_event
 from sigurnet.hotline.models import (
@@ -40,6 +41,7 @@ class TriageAction:
     EVIDENCE_REVEALED = "hotline.evidence_revealed"
     EVIDENCE_SERVED = "hotline.evidence_served"
     ASSESSED = "hotline.assessed"
+    REPORTER_ASKED = "hotline.reporter_asked"
     CONFIRMED = "hotline.assessment_confirmed"
     DISPUTED = "hotline.assessment_disputed"
     CATEGORY_CORRECTED = "hotline.category_corrected"
@@ -475,3 +477,51 @@ def dispute(
             detail={"assessment": assessment.pk},
         )
     return assessment
+
+
+# Questions for the usual gaps, written to the reporter (often a child) in the report's own
+# language. Fixed for now; supervisors will edit them (issue 13).
+QUESTIONS = {
+    "address": _(
+        "Thank you for your report. Can you send us the exact web address where you saw it? "
+        "It starts with https://"
+    ),
+    "where": _(
+        "Thank you for your report. Where on the page is it: in a post, a comment, a picture "
+        "or a message?"
+    ),
+    "when": _("Thank you for your report. When did you see it? The day and the time are enough."),
+    "account": _("Thank you for your report. What is the name of the account that posted it?"),
+}
+
+
+def question_text(key: str, language: str) -> str:
+    """A question of ``QUESTIONS`` in ``language`` (the report's), '' for an unknown key."""
+    if key not in QUESTIONS:
+        return ""
+    with translation.override(language):
+        return str(QUESTIONS[key])
+
+
+def ask_reporter(
+    report: Report, *, text: str, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Any:
+    """Ask the reporter for what is missing: the message appears on their receipt page and the
+    report waits in *needs information*. By the holder of the report or a supervisor."""
+    from sigurnet.hotline.services import add_hotline_message
+
+    if not allowed(report.status, Status.NEEDS_INFO):
+        raise TriageRefused("transition")
+    if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("not_yours")
+    with transaction.atomic():
+        transition(report, Status.NEEDS_INFO, actor=actor, request=request)
+        message = add_hotline_message(report, text=text.strip(), author_id=actor.pk)
+        _audit(
+            TriageAction.REPORTER_ASKED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"message": message.pk},
+        )
+    return message

@@ -19,7 +19,13 @@ from sigurnet.core.decorators import staff_permission_required
 from sigurnet.hotline.evidence import read_decrypted
 from sigurnet.hotline.models import ContentItem, Evidence, Report, Status
 from sigurnet.hotline.triage import selectors, services
-from sigurnet.hotline.triage.forms import AssessmentForm, AssignForm, QueueFilterForm
+from sigurnet.hotline.triage.forms import (
+    AskReporterForm,
+    AssessmentForm,
+    AssignForm,
+    QuestionChoiceForm,
+    QueueFilterForm,
+)
 from sigurnet.hotline.triage.services import TriageRefused
 
 VIEW = "hotline.view_report"
@@ -53,7 +59,7 @@ def _refusal_message(code: str) -> str:
     messages_by_code = {
         "taken": _("Someone else took this report a moment ago."),
         "not_held": _("This report is not held by anyone."),
-        "not_yours": _("Take the report before you assess it."),
+        "not_yours": _("Take the report before you work on it."),
         "permission": _("You may not do that."),
         "assignee": _("That colleague cannot work on reports."),
         "transition": _("The report cannot move to that status now."),
@@ -219,6 +225,9 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
         "context": selectors.report_context(report, parts["urls"]),
         "can_confirm": _can_confirm(request, parts["assessments"]),
+        "can_ask": request.user.has_perm(CHANGE)
+        and services.allowed(report.status, Status.NEEDS_INFO)
+        and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
     }
     revealed_today = selectors.revealed_today(request.user)
     context["revealed_today"] = revealed_today
@@ -348,6 +357,40 @@ def evidence_file(request: HttpRequest, key: str, evidence_id: int) -> HttpRespo
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE)
+def ask(request: HttpRequest, key: str) -> HttpResponse:
+    """Ask the reporter a question. Without JavaScript, choosing a template reloads the page
+    with its text, in the report's language, ready to edit."""
+    report = _report_or_404(key)
+    chooser = QuestionChoiceForm(request.GET or None)
+    initial = ""
+    if chooser.is_valid():
+        initial = services.question_text(chooser.cleaned_data["question"], report.language)
+    form = AskReporterForm(request.POST or None, initial={"text": initial})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ask_reporter(
+                report,
+                text=form.cleaned_data["text"],
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            messages.success(
+                request,
+                _("Your question is on the reporter's receipt page. The report waits for them."),
+            )
+            return HttpResponseRedirect(_detail_url(report))
+    return render(
+        request,
+        "hotline/triage/ask.html",
+        {"report": report, "chooser": chooser, "form": form},
+    )
 
 
 @require_POST
