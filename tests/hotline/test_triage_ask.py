@@ -62,3 +62,16 @@ def test_only_the_holder_asks_and_only_while_assessing(signed_in, make_report):
     assert "Take the report before you work on it." in response.content.decode()
     assert not Message.objects.exists()
     assert Report.objects.get(pk=report.pk).status == Status.IN_ASSESSMENT
+
+
+def test_a_report_the_reporter_answered_is_flagged_in_the_queue(signed_in, filed_in_bosnian):
+    report = filed_in_bosnian.report
+    client = signed_in("Hotline analyst")
+    client.post(f"/staff/hotline/{report.reference}/claim/")
+    client.post(f"/staff/hotline/{report.reference}/ask/", {"text": "Koja je adresa?"})
+    assert '<strong class="answered">' not in client.get("/staff/hotline/").content.decode()
+    reporter = Client()
+    reporter.post("/bs/report/status/", {"receipt": filed_in_bosnian.receipt})
+    reporter.post("/bs/report/status/view/", {"text": "https://forum.example.com/t/5"})
+    queue = client.get("/staff/hotline/").content.decode()
+    assert '<strong class="answered">answered</strong>' in queue

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Case, Count, Min, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,6 +24,7 @@ from sigurnet.hotline.models import (
     Channel,
     ContentItem,
     Evidence,
+    Message,
     Priority,
     Report,
     ReportedURL,
@@ -129,6 +130,7 @@ class QueueRow:
     report: Report
     age: timedelta
     target: timedelta
+    answered: bool = False  # the reporter wrote after the hotline's last message
 
     @property
     def age_label(self) -> str:
@@ -378,12 +380,35 @@ def queue_page(
             for r in rows
         ]
     )
+    answered = _answered([r.pk for r in rows])
+    for row in page.rows:
+        row.answered = row.report.pk in answered
     if rows:
         page.next_cursor = Cursor.of(rows[-1]).token() if has_next else ""
         page.previous_cursor = Cursor.of(rows[0]).token() if has_previous else ""
     if with_counts:
         page.total, page.counts = _counts(criteria, user=user, now=now)
     return page
+
+
+def _answered(report_ids: list[int]) -> set[int]:
+    """Which of these reports the reporter wrote to after the hotline's last message (one
+    query for the page)."""
+    last: dict[int, dict[str, datetime]] = {}
+    for report_id, direction, at in (
+        Message.objects.filter(report_id__in=report_ids)
+        .values_list("report_id", "direction")
+        .annotate(at=Max("created_at"))
+        .order_by()
+    ):
+        last.setdefault(report_id, {})[direction] = at
+    answered = set()
+    for report_id, times in last.items():
+        theirs = times.get(Message.Direction.FROM_REPORTER)
+        ours = times.get(Message.Direction.FROM_HOTLINE)
+        if theirs is not None and ours is not None and theirs >= ours:
+            answered.add(report_id)
+    return answered
 
 
 def _after(c: Cursor) -> Q:
