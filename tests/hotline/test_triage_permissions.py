@@ -111,3 +111,24 @@ def test_analyst_without_second_factor_is_sent_to_verify(make_staff, report_with
         response = getattr(client, method)(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith("/staff/login/verify/"), path
+
+
+def test_the_view_guard_itself_requires_the_second_factor(make_staff, rf):
+    """Without the staff middleware in front (a view mounted elsewhere), the guard still sends
+    a signed-in but unverified analyst to the second factor, and refuses a wrong role."""
+    from django.core.exceptions import PermissionDenied
+
+    from sigurnet.hotline.triage.views import queue
+
+    analyst = make_staff("Hotline analyst")
+    request = rf.get("/elsewhere/")
+    request.user = analyst
+    analyst.is_verified = lambda: False
+    response = queue(request)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/verify/")
+    editor = make_staff("Editor")
+    editor.is_verified = lambda: True
+    request.user = editor
+    with pytest.raises(PermissionDenied):
+        queue(request)
