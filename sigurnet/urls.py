@@ -11,6 +11,7 @@ from sigurnet.hotline import views as hotline
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
+    path("staff/hotline/", include("sigurnet.hotline.triage.urls")),
     path("staff/", include("sigurnet.core.urls")),
     path("admin/", admin.site.urls),
 ]

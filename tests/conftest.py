@@ -118,3 +118,22 @@ def wait_until_listening(server: subprocess.Popen[Any], port: int, name: str) ->
     _out, err = server.communicate()
     detail = err[-2000:] if isinstance(err, str) else ""
     pytest.fail(f"{name} did not start: {detail}")
+
+
+# --- Hotline triage (issue 13): reports as analysts find them ------------------------------
+
+
+@pytest.fixture
+def make_report(db: Any) -> Callable[..., Any]:
+    """File a report through ``hotline.services.file_report`` (the one way in); keyword
+    arguments go to ``ReportSubmission``, ``channel`` to the filing."""
+    from sigurnet.hotline import services
+
+    def make(channel: str = "web", **fields: Any) -> Any:
+        fields.setdefault("category", "phishing_fraud")
+        fields.setdefault("language", "sr-latn")
+        fields.setdefault("urls", ["https://shop.example.com/offer"])
+        fields.setdefault("description", "Lažna prodavnica traži podatke kartice.")
+        return services.file_report(services.ReportSubmission(**fields), channel=channel).report
+
+    return make

@@ -55,9 +55,23 @@ ADMINISTRATOR = Role(
     ),
     uses_admin_site=True,
 )
-HOTLINE_ANALYST = Role("Hotline analyst", _("Hotline analyst"), INSTITUTION_READ)
+# Reports are read and changed only through /staff/hotline/ (hotline/triage/). Administrators
+# manage accounts, not reports: they have none of these (least privilege).
+HOTLINE_TRIAGE = (
+    "hotline.view_report",
+    "hotline.change_report",
+    "hotline.view_evidence",
+    "hotline.view_assessment",
+    "hotline.add_assessment",
+)
+HOTLINE_ANALYST = Role(
+    "Hotline analyst", _("Hotline analyst"), (*INSTITUTION_READ, *HOTLINE_TRIAGE)
+)
 HOTLINE_SUPERVISOR = Role(
-    "Hotline supervisor", _("Hotline supervisor"), INSTITUTION_WRITE, uses_admin_site=True
+    "Hotline supervisor",
+    _("Hotline supervisor"),
+    (*INSTITUTION_WRITE, *HOTLINE_TRIAGE, "hotline.assign_report"),
+    uses_admin_site=True,
 )
 HELPLINE_COUNSELLOR = Role("Helpline counsellor", _("Helpline counsellor"), INSTITUTION_READ)
 HELPLINE_SUPERVISOR = Role(

@@ -7,6 +7,7 @@ URLs, ``Report.receipt_index`` for the anonymous follow-up.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,12 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
     DUPLICATE = "duplicate", _("Already reported")
     INCOMPLETE = "incomplete", _("Closed: not enough details")
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
 
 
 class AgeBand(models.TextChoices):
@@ -129,11 +136,51 @@ class Report(models.Model):
     content_items = models.ManyToManyField(
         ContentItem, through="ReportedURL", related_name="reports"
     )
+    # Triage (hotline/triage/): who works on the report. Claimed with a conditional UPDATE,
+    # so two analysts never hold the same report.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_reports",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The priority of the newest assessment (empty until assessed), kept here to filter on.
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    # 1 for an urgent category: computed by the database, so that the queue's order (urgent
+    # first, then the oldest) is an index.
+    urgent = models.GeneratedField(
+        expression=models.Case(
+            models.When(category__in=sorted(URGENT_CATEGORIES), then=models.Value(1)),
+            default=models.Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-received_at"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
+        permissions = [("assign_report", _("Can assign reports to analysts"))]
+        indexes = [
+            # The queue's keyset order.
+            models.Index(models.F("urgent").desc(), "received_at", "id", name="report_queue_order"),
+            # Every column the queue counts by: the counts are one index-only scan.
+            models.Index(
+                fields=[
+                    "status",
+                    "category",
+                    "priority",
+                    "channel",
+                    "language",
+                    "assignee",
+                    "received_at",
+                ],
+                name="report_queue_facets",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"report #{self.pk}"
@@ -266,3 +313,77 @@ class IngestedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"E-mail ingested {self.ingested_at:%Y-%m-%d}"
+
+
+class Assessment(models.Model):
+    """An analyst's decision on a report. A report may be assessed more than once (a second
+    look, a correction): the newest one counts, the earlier ones stay as its history."""
+
+    class Outcome(models.TextChoices):
+        ACTIONABLE = "actionable", _("Actionable (illegal)")
+        HARMFUL = "harmful", _("Harmful but not illegal")
+        NOT_ACTIONABLE = "not_actionable", _("Not actionable")
+        INCOMPLETE = "incomplete", _("Incomplete")
+        DUPLICATE = "duplicate", _("Duplicate")
+        OUTSIDE_REMIT = "outside_remit", _("Outside our remit")
+
+    Priority = Priority
+
+    # For child sexual abuse material, the classification INHOPE's ICCAM uses.
+    class LegalClass(models.TextChoices):
+        BASELINE = "baseline", _("Baseline (illegal internationally)")
+        NATIONAL = "national", _("Illegal under national law")
+
+    class VictimAge(models.TextChoices):
+        INFANT = "infant", _("Infant or toddler")
+        PREPUBESCENT = "prepubescent", _("Pre-pubescent")
+        PUBESCENT = "pubescent", _("Pubescent")
+
+    class VictimGender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        BOTH = "both", _("Both")
+        UNKNOWN = "unknown", _("Cannot tell")
+
+    class ContentKind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        OTHER = "other", _("Other")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="assessments")
+    analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    category_before = models.CharField(max_length=32, choices=Category.choices)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    duplicate_of = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = EncryptedTextField(blank=True)
+    legal_class = models.CharField(max_length=10, choices=LegalClass.choices, blank=True)
+    victim_age = models.CharField(max_length=15, choices=VictimAge.choices, blank=True)
+    victim_gender = models.CharField(max_length=10, choices=VictimGender.choices, blank=True)
+    content_kind = models.CharField(max_length=10, choices=ContentKind.choices, blank=True)
+    commercial = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Four eyes: an actionable CSAM assessment waits for a second analyst before anything can
+    # be forwarded; a disagreement goes to a supervisor.
+    needs_confirmation = models.BooleanField(default=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disputed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.created_at:%Y-%m-%d})"

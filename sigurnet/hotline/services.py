@@ -273,8 +273,9 @@ def add_reporter_message(report: Report, *, text: str, urls: list[str]) -> Messa
             report=report, content_item=item, submitted=url, position=start + offset
         )
     if report.status == Status.NEEDS_INFO:
-        Report.objects.filter(pk=report.pk).update(status=Status.IN_ASSESSMENT)
-        report.status = Status.IN_ASSESSMENT
+        from sigurnet.hotline.triage.services import transition
+
+        transition(report, Status.IN_ASSESSMENT, actor=None)  # the table's rule, audited
     return message
 
 

@@ -1,0 +1,178 @@
+"""Forms of the triage pages: the queue's filters, assignment and assessment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.hotline.models import Assessment, Category, Channel, Priority, Report, Status
+from sigurnet.hotline.triage import selectors
+from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
+from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION
+
+ANY = ("", _("Any"))
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Reference"), required=False, max_length=32)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    language = forms.CharField(label=_("Language"), required=False, max_length=10)
+    age = forms.ChoiceField(label=_("Age"), required=False)
+    assignee = forms.CharField(label=_("Assignee"), required=False, max_length=20)
+    received_from = forms.DateField(
+        label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        status_choices: list[tuple[str, Any]] = [
+            (selectors.STATUS_OPEN, _("Open")),
+            *Status.choices,
+            (selectors.STATUS_ANY, _("All")),
+        ]
+        self.fields["status"].choices = status_choices  # type: ignore[attr-defined]
+        self.fields["category"].choices = [ANY, *Category.choices]  # type: ignore[attr-defined]
+        self.fields["priority"].choices = [  # type: ignore[attr-defined]
+            ANY,
+            *Priority.choices,
+            (selectors.PRIORITY_NONE, _("Not assessed yet")),
+        ]
+        self.fields["channel"].choices = [ANY, *Channel.choices]  # type: ignore[attr-defined]
+        self.fields["age"].choices = [ANY, *[(v, label) for v, label, *_r in AGE_BANDS]]  # type: ignore[attr-defined]
+
+    def criteria(self) -> QueueFilter:
+        if not self.is_valid():
+            return QueueFilter()
+        data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        return QueueFilter(**data)
+
+    def show_counts(self, counts: dict[str, list[tuple[str, Any, int]]]) -> None:
+        """Turn the free-text filters into choices and give every choice its count."""
+        for name, values in counts.items():
+            choices: list[tuple[str, Any]] = [(v, f"{label} ({n})") for v, label, n in values]
+            if name != "status":
+                choices.insert(0, ANY)
+            field = self.fields[name]
+            if not isinstance(field, forms.ChoiceField):
+                self.fields[name] = field = forms.ChoiceField(label=field.label, required=False)
+            field.choices = choices
+        self._bound_fields_cache.clear()  # type: ignore[attr-defined]  # made with the old fields
+
+
+class AssignForm(forms.Form):
+    colleague = forms.ModelChoiceField(
+        label=_("Colleague"), queryset=get_user_model().objects.none()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["colleague"].queryset = selectors.colleagues()  # type: ignore[attr-defined]
+
+
+class AssessmentForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Assessment.Outcome.choices)
+    duplicate_of = forms.CharField(
+        label=_("Duplicate of (reference)"),
+        required=False,
+        max_length=32,
+        help_text=_("Only for the outcome “Duplicate”."),
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=Assessment.Priority.choices,
+        initial=Assessment.Priority.NORMAL,
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=Category.choices,
+        help_text=_("Correct it if the reporter chose the wrong one."),
+    )
+    legal_class = forms.ChoiceField(
+        label=_("Legal classification"),
+        required=False,
+        choices=[("", "—"), *Assessment.LegalClass.choices],
+        help_text=_("For actionable child sexual abuse material: as ICCAM classifies."),
+    )
+    victim_age = forms.ChoiceField(
+        label=_("Apparent age of the victim"),
+        required=False,
+        choices=[("", "—"), *Assessment.VictimAge.choices],
+    )
+    victim_gender = forms.ChoiceField(
+        label=_("Gender of the victim"),
+        required=False,
+        choices=[("", "—"), *Assessment.VictimGender.choices],
+    )
+    content_kind = forms.ChoiceField(
+        label=_("Kind of content"),
+        required=False,
+        choices=[("", "—"), *Assessment.ContentKind.choices],
+    )
+    commercial = forms.NullBooleanField(
+        label=_("Commercial"),
+        required=False,
+        widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Stored encrypted. Only hotline staff can read them."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("outcome") == Assessment.Outcome.DUPLICATE:
+            key = (data.get("duplicate_of") or "").strip()
+            original = selectors.find_report(key) if key else None
+            if original is None:
+                self.add_error("duplicate_of", _("Give the reference of the earlier report."))
+            data["duplicate_report"] = original
+        else:
+            data["duplicate_report"] = None
+        if data.get("outcome") == Assessment.Outcome.ACTIONABLE and data.get("category") == "csam":
+            for name in CSAM_CLASSIFICATION:
+                if data.get(name) in (None, ""):
+                    self.add_error(name, _("Needed for actionable child sexual abuse material."))
+        return data
+
+    def classification(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in CSAM_CLASSIFICATION}
+
+    def original(self) -> Report | None:
+        value = self.cleaned_data.get("duplicate_report")
+        return value if isinstance(value, Report) else None
+
+
+QUESTION_CHOICES = [
+    ("address", _("The exact address")),
+    ("where", _("Where on the page")),
+    ("when", _("When it was seen")),
+    ("account", _("Which account")),
+]
+
+
+class QuestionChoiceForm(forms.Form):
+    question = forms.ChoiceField(label=_("Start from a question"), choices=QUESTION_CHOICES)
+
+
+class AskReporterForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message to the reporter"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "The reporter reads it with their receipt code. Write in the report's language."
+        ),
+    )

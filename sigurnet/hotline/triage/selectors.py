@@ -1,0 +1,555 @@
+"""Triage reads: the queue (filters, counts, keyset pages) and one report with its parts.
+
+The queue never loads an encrypted column: what a reporter typed is decrypted only on the
+report's own page, for a permitted analyst, and that display is audited by the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from sigurnet.core.models import AuditEvent
+from sigurnet.hotline.models import (
+    Assessment,
+    Category,
+    Channel,
+    ContentItem,
+    Evidence,
+    Message,
+    Priority,
+    Report,
+    ReportedURL,
+    Status,
+)
+
+PAGE_SIZE = 50
+# How many reports of the same item or domain the report's page lists beside it.
+CONTEXT_LIMIT = 20
+# Reviewer wellness: after this many pictures revealed in a day, a gentle break reminder.
+# Fixed for now; supervisors will set it (issue 13).
+REVEAL_BREAK_AFTER = 25
+
+# The centre's target time from receipt to assessment, per category. A fixed table for now;
+# supervisors will edit it (issue 13).
+DEFAULT_TARGET = timedelta(days=2)
+TARGET_TIMES: dict[str, timedelta] = {Category.CSAM: timedelta(hours=4)}
+
+OPEN_STATUSES = (Status.RECEIVED, Status.IN_ASSESSMENT, Status.NEEDS_INFO, Status.ASSESSED)
+# Pseudo-values of the status filter besides the statuses themselves.
+STATUS_OPEN = "open"
+STATUS_ANY = "all"
+
+# Age bands of a report (time since it was received): (value, label, newer bound, older bound).
+AGE_BANDS: tuple[tuple[str, Any, timedelta | None, timedelta | None], ...] = (
+    ("4h", _("Under 4 hours"), None, timedelta(hours=4)),
+    ("1d", _("4 to 24 hours"), timedelta(hours=4), timedelta(days=1)),
+    ("2d", _("1 to 2 days"), timedelta(days=1), timedelta(days=2)),
+    ("7d", _("2 to 7 days"), timedelta(days=2), timedelta(days=7)),
+    ("older", _("Over 7 days"), timedelta(days=7), None),
+)
+PRIORITY_NONE = "none"  # not assessed yet
+ASSIGNEE_NONE = "none"
+ASSIGNEE_ME = "me"
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def target_time(category: str) -> timedelta:
+    return TARGET_TIMES.get(category, DEFAULT_TARGET)
+
+
+def duration_label(span: timedelta) -> str:
+    """A duration in words, rounded down: minutes under an hour, hours under two days."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    if minutes < 60:
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = STATUS_OPEN
+    category: str = ""
+    priority: str = ""
+    channel: str = ""
+    language: str = ""
+    age: str = ""
+    assignee: str = ""  # "", "none", "me" or a user's id
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = ""
+    item: int | None = None  # reports of one content item (from the grouped view)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the queue's order: (urgent first, oldest first, id)."""
+
+    urgent: int
+    received_us: int  # microseconds since the epoch: exact, unlike a float
+    id: int
+
+    def token(self) -> str:
+        return f"{self.urgent}.{self.received_us}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor | None:
+        try:
+            urgent, received, pk = (int(part) for part in token.split("."))
+        except ValueError:
+            return None
+        if urgent not in (0, 1) or pk < 0:
+            return None
+        return cls(urgent, received, pk)
+
+    @classmethod
+    def of(cls, report: Report) -> Cursor:
+        delta = report.received_at - EPOCH
+        return cls(int(report.urgent), delta // timedelta(microseconds=1), report.pk)
+
+    @property
+    def received_at(self) -> datetime:
+        return EPOCH + timedelta(microseconds=self.received_us)
+
+
+@dataclass
+class QueueRow:
+    report: Report
+    age: timedelta
+    target: timedelta
+    answered: bool = False  # the reporter wrote after the hotline's last message
+
+    @property
+    def age_label(self) -> str:
+        return duration_label(self.age)
+
+    @property
+    def target_label(self) -> str:
+        return duration_label(self.target)
+
+    @property
+    def overdue(self) -> bool:
+        return self.age > self.target and self.report.status in (
+            Status.RECEIVED,
+            Status.IN_ASSESSMENT,
+            Status.NEEDS_INFO,
+        )
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    total: int = 0
+    counts: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+
+
+def _age_q(band: str, now: datetime) -> Q:
+    for value, _label, newer, older in AGE_BANDS:
+        if value == band:
+            q = Q()
+            if newer is not None:
+                q &= Q(received_at__lte=now - newer)
+            if older is not None:
+                q &= Q(received_at__gt=now - older)
+            return q
+    return Q()
+
+
+def _filtered(
+    criteria: QueueFilter, *, user: Any, now: datetime, skip: str = ""
+) -> QuerySet[Report]:
+    """Reports matching every criterion except ``skip`` (for that dimension's counts)."""
+    qs = Report.objects.all()
+    if skip != "status":
+        if criteria.status == STATUS_OPEN:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif criteria.status in Status.values:
+            qs = qs.filter(status=criteria.status)
+    for name in ("category", "channel", "language"):
+        value = getattr(criteria, name)
+        if value and skip != name:
+            qs = qs.filter(**{name: value})
+    if criteria.priority and skip != "priority":
+        wanted = "" if criteria.priority == PRIORITY_NONE else criteria.priority
+        qs = qs.filter(priority=wanted)
+    if criteria.age and skip != "age":
+        qs = qs.filter(_age_q(criteria.age, now))
+    if criteria.assignee and skip != "assignee":
+        if criteria.assignee == ASSIGNEE_NONE:
+            qs = qs.filter(assignee__isnull=True)
+        elif criteria.assignee == ASSIGNEE_ME:
+            qs = qs.filter(assignee=user)
+        elif criteria.assignee.isdigit():
+            qs = qs.filter(assignee_id=int(criteria.assignee))
+    if criteria.received_from:
+        qs = qs.filter(received_at__date__gte=criteria.received_from)
+    if criteria.received_to:
+        qs = qs.filter(received_at__date__lte=criteria.received_to)
+    if criteria.q:
+        qs = qs.filter(reference__icontains=criteria.q.strip())
+    if criteria.item:
+        links = ReportedURL.objects.filter(content_item_id=criteria.item).values("report_id")
+        qs = qs.filter(id__in=links)
+    return qs
+
+
+def _age_band_expression(now: datetime) -> Case:
+    whens = [
+        When(received_at__gt=now - older, then=Value(value))
+        for value, _label, _newer, older in AGE_BANDS
+        if older is not None
+    ]
+    return Case(*whens, default=Value(AGE_BANDS[-1][0]))
+
+
+def _matches(criteria: QueueFilter, user: Any, group: dict[str, Any]) -> dict[str, bool]:
+    """For one group of the count query: does it pass each faceted filter but the status?"""
+    assignee = criteria.assignee
+    if assignee == ASSIGNEE_NONE:
+        assignee_ok = group["assignee_id"] is None
+    elif assignee == ASSIGNEE_ME:
+        assignee_ok = group["assignee_id"] == user.pk
+    elif assignee.isdigit():
+        assignee_ok = group["assignee_id"] == int(assignee)
+    else:
+        assignee_ok = True
+    priority = "" if criteria.priority == PRIORITY_NONE else criteria.priority
+    return {
+        "category": not criteria.category or group["category"] == criteria.category,
+        "priority": not criteria.priority or group["priority"] == priority,
+        "channel": not criteria.channel or group["channel"] == criteria.channel,
+        "language": not criteria.language or group["language"] == criteria.language,
+        "assignee": assignee_ok,
+        "age": not criteria.age or group["queue_age"] == criteria.age,
+    }
+
+
+def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> tuple[int, dict[str, list[Any]]]:
+    """The number of reports the filters show, and for each filter every value with the number
+    of reports it would show (the other filters as they are).
+
+    Two queries. The reports of the chosen status are grouped by every other faceted column
+    at once (an index-only scan of ``report_queue_facets``, whose first column is the status),
+    and the facets are summed from the groups here; the status facet is one more grouped count.
+    """
+    base = _filtered(
+        QueueFilter(
+            status=criteria.status,
+            received_from=criteria.received_from,
+            received_to=criteria.received_to,
+            q=criteria.q,
+            item=criteria.item,
+        ),
+        user=user,
+        now=now,
+    )
+    groups = (
+        base.annotate(queue_age=_age_band_expression(now))
+        # The status leads the group key although it is no facet here: the index then hands
+        # the rows over already sorted, and the grouping needs no sort of its own.
+        .values("status", "category", "priority", "channel", "language", "assignee_id", "queue_age")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    dims = ("category", "priority", "channel", "language", "assignee", "age")
+    tallies: dict[str, dict[Any, int]] = {dim: {} for dim in dims}
+    total = 0
+    for row in groups:
+        group: dict[str, Any] = dict(row)
+        passed = _matches(criteria, user, group)
+        failed = [dim for dim in dims if not passed[dim]]
+        if len(failed) > 1:
+            continue
+        for dim in failed or dims:
+            key = group[{"assignee": "assignee_id", "age": "queue_age"}.get(dim, dim)]
+            tallies[dim][key] = tallies[dim].get(key, 0) + group["n"]
+        if not failed:
+            total += group["n"]
+    tallies["status"] = dict(
+        _filtered(criteria, user=user, now=now, skip="status")
+        .values_list("status")
+        .annotate(n=Count("*"))
+        .values_list("status", "n")
+        .order_by()
+    )
+
+    counts: dict[str, list[Any]] = {}
+    by_status = tallies["status"]
+    counts["status"] = [
+        (STATUS_OPEN, _("Open"), sum(by_status.get(s, 0) for s in OPEN_STATUSES)),
+        *[(value, label, by_status.get(value, 0)) for value, label in Status.choices],
+        (STATUS_ANY, _("All"), sum(by_status.values())),
+    ]
+    for name, choices in (("category", Category.choices), ("channel", Channel.choices)):
+        counts[name] = [(value, label, tallies[name].get(value, 0)) for value, label in choices]
+    counts["priority"] = [
+        *[(value, label, tallies["priority"].get(value, 0)) for value, label in Priority.choices],
+        (PRIORITY_NONE, _("Not assessed yet"), tallies["priority"].get("", 0)),
+    ]
+    counts["language"] = [(code, code, n) for code, n in sorted(tallies["language"].items())]
+    counts["age"] = [
+        (value, label, tallies["age"].get(value, 0)) for value, label, *_rest in AGE_BANDS
+    ]
+    assignees = tallies["assignee"]
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=[pk for pk in assignees if pk is not None])
+        .values_list("pk", "username")
+    )
+    counts["assignee"] = [
+        (ASSIGNEE_NONE, _("Nobody"), assignees.get(None, 0)),
+        (ASSIGNEE_ME, _("Me"), assignees.get(user.pk, 0)),
+        *sorted(
+            (str(pk), names.get(pk, str(pk)), n)
+            for pk, n in assignees.items()
+            if pk is not None and pk != user.pk
+        ),
+    ]
+    return total, counts
+
+
+def queue_page(
+    criteria: QueueFilter,
+    *,
+    user: Any,
+    after: str = "",
+    before: str = "",
+    page_size: int | None = None,
+    now: datetime | None = None,
+    with_counts: bool = True,
+) -> QueuePage:
+    """One page of the queue, urgent categories first, then the oldest.
+
+    Pages by keyset: ``after``/``before`` are cursor tokens of the last/first row seen, so
+    every page costs the same and a row is never skipped or repeated, even when many reports
+    share a timestamp (the id breaks ties).
+    """
+    now = now or timezone.now()
+    page_size = page_size or PAGE_SIZE
+    qs = (
+        _filtered(criteria, user=user, now=now)
+        .select_related("assignee")
+        .only(
+            "id",
+            "reference",
+            "category",
+            "priority",
+            "channel",
+            "language",
+            "status",
+            "received_at",
+            "urgent",
+            "claimed_at",
+            "assignee__id",
+            "assignee__username",
+        )
+    )
+    forward = ("-urgent", "received_at", "id")
+    backward = ("urgent", "-received_at", "-id")
+    cursor = Cursor.parse(before or after) if (before or after) else None
+    if cursor is not None and before:
+        rows = list(qs.filter(_before(cursor)).order_by(*backward)[: page_size + 1])
+        has_previous = len(rows) > page_size
+        rows = list(reversed(rows[:page_size]))
+        has_next = True
+    else:
+        if cursor is not None:
+            qs = qs.filter(_after(cursor))
+        rows = list(qs.order_by(*forward)[: page_size + 1])
+        has_next = len(rows) > page_size
+        rows = rows[:page_size]
+        has_previous = cursor is not None
+    page = QueuePage(
+        rows=[
+            QueueRow(report=r, age=now - r.received_at, target=target_time(r.category))
+            for r in rows
+        ]
+    )
+    answered = _answered([r.pk for r in rows])
+    for row in page.rows:
+        row.answered = row.report.pk in answered
+    if rows:
+        page.next_cursor = Cursor.of(rows[-1]).token() if has_next else ""
+        page.previous_cursor = Cursor.of(rows[0]).token() if has_previous else ""
+    if with_counts:
+        page.total, page.counts = _counts(criteria, user=user, now=now)
+    return page
+
+
+def _answered(report_ids: list[int]) -> set[int]:
+    """Which of these reports the reporter wrote to after the hotline's last message (one
+    query for the page)."""
+    last: dict[int, dict[str, datetime]] = {}
+    for report_id, direction, at in (
+        Message.objects.filter(report_id__in=report_ids)
+        .values_list("report_id", "direction")
+        .annotate(at=Max("created_at"))
+        .order_by()
+    ):
+        last.setdefault(report_id, {})[direction] = at
+    answered = set()
+    for report_id, times in last.items():
+        theirs = times.get(Message.Direction.FROM_REPORTER)
+        ours = times.get(Message.Direction.FROM_HOTLINE)
+        if theirs is not None and ours is not None and theirs >= ours:
+            answered.add(report_id)
+    return answered
+
+
+def _after(c: Cursor) -> Q:
+    at = c.received_at
+    return (
+        Q(urgent__lt=c.urgent)
+        | Q(urgent=c.urgent, received_at__gt=at)
+        | Q(urgent=c.urgent, received_at=at, id__gt=c.id)
+    )
+
+
+def _before(c: Cursor) -> Q:
+    at = c.received_at
+    return (
+        Q(urgent__gt=c.urgent)
+        | Q(urgent=c.urgent, received_at__lt=at)
+        | Q(urgent=c.urgent, received_at=at, id__lt=c.id)
+    )
+
+
+def without(criteria: QueueFilter, **changes: Any) -> QueueFilter:
+    return replace(criteria, **changes)
+
+
+def find_report(key: str) -> Report | None:
+    """A report by its reference (``SIG-2026-000042``) or its id; no encrypted field is read."""
+    qs = Report.objects.select_related("assignee")
+    report = qs.filter(reference=key).first()
+    if report is None and key.isdigit():
+        report = qs.filter(pk=int(key)).first()
+    return report
+
+
+def report_parts(report: Report) -> dict[str, Any]:
+    """Everything shown beside a report: its URLs, evidence, messages and assessments."""
+    return {
+        "urls": list(ReportedURL.objects.filter(report=report).select_related("content_item")),
+        "evidence": list(Evidence.objects.filter(report=report).order_by("id")),
+        "messages": list(report.messages.all()),
+        "assessments": list(
+            report.assessments.select_related(
+                "analyst", "duplicate_of", "confirmed_by", "disputed_by"
+            ).order_by("-created_at", "-id")
+        ),
+    }
+
+
+def colleagues() -> QuerySet[Any]:
+    """Active staff members who may work on reports (candidates for an assignment)."""
+    perm = Permission.objects.filter(
+        content_type__app_label="hotline", codename="change_report"
+    ).first()
+    users = get_user_model().objects.filter(is_active=True)
+    if perm is None:
+        return users.none()
+    return (
+        users.filter(Q(groups__permissions=perm) | Q(user_permissions=perm) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
+REPORT_SUMMARY_FIELDS = ("id", "reference", "category", "status", "received_at")
+
+
+def report_context(report: Report, urls: list[ReportedURL]) -> dict[str, Any]:
+    """What is known beside this report: other reports of the same content items, other
+    reports of the same registrable domains, and earlier assessments of those items. Reads no
+    encrypted column of the other reports."""
+    item_ids = {u.content_item_id for u in urls}
+    domains = {u.content_item.domain_index for u in urls if u.content_item.domain_index}
+    same_item = list(
+        Report.objects.filter(reported_urls__content_item_id__in=item_ids)
+        .exclude(pk=report.pk)
+        .distinct()
+        .only(*REPORT_SUMMARY_FIELDS)
+        .order_by("-received_at", "-id")[:CONTEXT_LIMIT]
+    )
+    same_domain = list(
+        Report.objects.filter(reported_urls__content_item__domain_index__in=domains)
+        .exclude(pk=report.pk)
+        .exclude(reported_urls__content_item_id__in=item_ids)
+        .distinct()
+        .only(*REPORT_SUMMARY_FIELDS)
+        .order_by("-received_at", "-id")[:CONTEXT_LIMIT]
+        if domains
+        else []
+    )
+    earlier = list(
+        Assessment.objects.filter(report__reported_urls__content_item_id__in=item_ids)
+        .exclude(report=report)
+        .distinct()
+        .select_related("report")
+        .defer("notes")
+        .order_by("-created_at", "-id")[:CONTEXT_LIMIT]
+    )
+    return {"same_item": same_item, "same_domain": same_domain, "earlier_assessments": earlier}
+
+
+def _start_of_today() -> datetime:
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def revealed_today(user: Any) -> int:
+    """How many evidence pictures ``user`` revealed since midnight (from the audit trail)."""
+    from sigurnet.hotline.triage.services import TriageAction
+
+    return AuditEvent.objects.filter(
+        action=TriageAction.EVIDENCE_REVEALED, actor_id=user.pk, occurred_at__gte=_start_of_today()
+    ).count()
+
+
+def revealed_today_by_person() -> list[tuple[str, int]]:
+    """(staff member, pictures revealed since midnight), most first: for supervisors."""
+    from sigurnet.hotline.triage.services import TriageAction
+
+    rows = (
+        AuditEvent.objects.filter(
+            action=TriageAction.EVIDENCE_REVEALED, occurred_at__gte=_start_of_today()
+        )
+        .values_list("actor_name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "actor_name")
+    )
+    return [(name, n) for name, n in rows.values_list("actor_name", "n")]
+
+
+GROUP_LIMIT = 50
+
+
+def item_groups(limit: int = GROUP_LIMIT) -> list[ContentItem]:
+    """Content items that two or more open reports point to, the most reported first (then the
+    oldest): each is one piece of work. Annotated with ``open_reports`` and ``first_received``.
+    Decrypts only the items' canonical forms (the caller audits that display)."""
+    open_reports = Q(reports__status__in=OPEN_STATUSES)
+    return list(
+        ContentItem.objects.annotate(
+            open_reports=Count("reports", filter=open_reports, distinct=True),
+            first_received=Min("reports__received_at", filter=open_reports),
+        )
+        .filter(open_reports__gte=2)
+        .only("id", "kind", "canonical", "state")
+        .order_by("-open_reports", "first_received", "id")[:limit]
+    )

@@ -1,0 +1,527 @@
+"""Triage writes: the status flow of a report, claims, and assessments.
+
+Every change of a report's status goes through ``transition``, and every change is recorded
+in the audit trail with the report's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from sigurnet.core.services import record_audit_event
+from sigurnet.hotline.models import (
+    URGENT_CATEGORIES,
+    Assessment,
+    Category,
+    ContentItem,
+    Report,
+    Status,
+)
+
+OBJECT_TYPE = "hotline.report"
+
+
+class TriageAction:
+    """Audit trail action names of the triage. Stable: filters depend on them."""
+
+    STATUS_CHANGED = "hotline.status_changed"
+    CLAIMED = "hotline.claimed"
+    ASSIGNED = "hotline.assigned"
+    RELEASED = "hotline.released"
+    VIEWED = "hotline.report_viewed"
+    ITEMS_VIEWED = "hotline.items_viewed"
+    URL_OPENED = "hotline.url_opened"
+    EVIDENCE_REVEALED = "hotline.evidence_revealed"
+    EVIDENCE_SERVED = "hotline.evidence_served"
+    ASSESSED = "hotline.assessed"
+    REPORTER_ASKED = "hotline.reporter_asked"
+    CONFIRMED = "hotline.assessment_confirmed"
+    DISPUTED = "hotline.assessment_disputed"
+    CATEGORY_CORRECTED = "hotline.category_corrected"
+
+
+# The status flow of a report, written once. DESIGN.md: received -> in_assessment ->
+# (needs_info) -> assessed -> forwarded -> closed, with duplicate and incomplete as closing
+# outcomes. A key's set lists every status the report may move to from there.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    Status.RECEIVED: frozenset({Status.IN_ASSESSMENT}),
+    Status.IN_ASSESSMENT: frozenset(
+        {Status.NEEDS_INFO, Status.ASSESSED, Status.DUPLICATE, Status.INCOMPLETE}
+    ),
+    # The reporter answers (back to assessment), or never does.
+    Status.NEEDS_INFO: frozenset({Status.IN_ASSESSMENT, Status.INCOMPLETE}),
+    # Forwarded when actionable, closed when there is nothing to forward; reopened for a
+    # correction or a second look.
+    Status.ASSESSED: frozenset({Status.FORWARDED, Status.CLOSED, Status.IN_ASSESSMENT}),
+    Status.FORWARDED: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+    Status.DUPLICATE: frozenset(),
+    Status.INCOMPLETE: frozenset(),
+}
+
+# What an assessment's outcome does to the report's status.
+OUTCOME_STATUS: Mapping[str, str] = {
+    Assessment.Outcome.ACTIONABLE: Status.ASSESSED,
+    Assessment.Outcome.HARMFUL: Status.ASSESSED,
+    Assessment.Outcome.NOT_ACTIONABLE: Status.ASSESSED,
+    Assessment.Outcome.OUTSIDE_REMIT: Status.ASSESSED,
+    Assessment.Outcome.INCOMPLETE: Status.INCOMPLETE,
+    Assessment.Outcome.DUPLICATE: Status.DUPLICATE,
+}
+
+
+# Four eyes on actionable child sexual abuse material: a second analyst confirms before the
+# report can be forwarded. On by default; a supervisor setting will switch it (issue 13).
+FOUR_EYES_FOR_CSAM = True
+
+
+# What an actionable CSAM assessment must say, as INHOPE's ICCAM classifies.
+CSAM_CLASSIFICATION = ("legal_class", "victim_age", "victim_gender", "content_kind", "commercial")
+
+
+def needs_four_eyes(outcome: str, category: str) -> bool:
+    return (
+        FOUR_EYES_FOR_CSAM
+        and outcome == Assessment.Outcome.ACTIONABLE
+        and category == Category.CSAM
+    )
+
+
+class TriageRefused(Exception):
+    """The change is not allowed now; ``code`` says why (the views turn it into a message)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+def allowed(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def _audit(
+    action: str,
+    report: Report,
+    *,
+    actor: AbstractBaseUser | None,
+    request: HttpRequest | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    record_audit_event(
+        action,
+        actor=actor,
+        request=request,
+        object_type=OBJECT_TYPE,
+        object_id=report.pk,
+        detail={"reference": report.reference or "", **(detail or {})},
+    )
+
+
+def transition(
+    report: Report,
+    to: str,
+    *,
+    actor: AbstractBaseUser | None,
+    request: HttpRequest | None = None,
+) -> Report:
+    """Move ``report`` to status ``to`` if the table allows it from its current status.
+
+    The UPDATE is conditional on the status read, so two people changing the same report at
+    once cannot both succeed from the same state. Raises ``TriageRefused`` ("transition")
+    otherwise. Updates ``report`` in place and returns it.
+    """
+    current = report.status
+    if not allowed(current, to):
+        raise TriageRefused("transition", f"{current} -> {to}")
+    if to == Status.FORWARDED:
+        newest = report.assessments.order_by("-created_at", "-id").first()
+        if newest is not None and newest.needs_confirmation and newest.confirmed_by_id is None:
+            raise TriageRefused("unconfirmed")
+    with transaction.atomic():
+        changed = Report.objects.filter(pk=report.pk, status=current).update(
+            status=to, updated_at=timezone.now()
+        )
+        if not changed:
+            report.refresh_from_db(fields=["status"])
+            raise TriageRefused("stale", f"status is now {report.status}")
+        report.status = to
+        _audit(
+            TriageAction.STATUS_CHANGED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"from": current, "to": to},
+        )
+    return report
+
+
+def claim(report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None) -> Report:
+    """Give the report to ``actor`` if nobody holds it ("I take it").
+
+    One conditional UPDATE decides: of two analysts claiming at once exactly one wins, the
+    other gets ``TriageRefused("taken")``. A report still *received* moves to *in assessment*.
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        won = Report.objects.filter(pk=report.pk, assignee__isnull=True).update(
+            assignee=actor, claimed_at=now, updated_at=now
+        )
+        if not won:
+            report.refresh_from_db(fields=["assignee", "claimed_at"])
+            raise TriageRefused("taken")
+        report.assignee = actor  # type: ignore[assignment]
+        report.claimed_at = now
+        _audit(TriageAction.CLAIMED, report, actor=actor, request=request)
+        if report.status == Status.RECEIVED:
+            transition(report, Status.IN_ASSESSMENT, actor=actor, request=request)
+    return report
+
+
+def assign(
+    report: Report,
+    to: AbstractBaseUser,
+    *,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> Report:
+    """A supervisor gives the report to a colleague who may work on reports."""
+    if not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("permission")
+    if not to.is_active or not to.has_perm("hotline.change_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("assignee")
+    previous = report.assignee_id
+    with transaction.atomic():
+        now = timezone.now()
+        Report.objects.filter(pk=report.pk).update(assignee=to, claimed_at=now, updated_at=now)
+        report.assignee = to  # type: ignore[assignment]
+        report.claimed_at = now
+        _audit(
+            TriageAction.ASSIGNED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"to": to.pk, "from": previous},
+        )
+        if report.status == Status.RECEIVED:
+            transition(report, Status.IN_ASSESSMENT, actor=actor, request=request)
+    return report
+
+
+def release(
+    report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Report:
+    """Give the report back to the queue: its holder may, and a supervisor may for anyone."""
+    is_holder = report.assignee_id == actor.pk
+    if not is_holder and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("permission")
+    with transaction.atomic():
+        filters: dict[str, Any] = {"pk": report.pk}
+        if is_holder:
+            filters["assignee"] = actor
+        released = Report.objects.filter(**filters, assignee__isnull=False).update(
+            assignee=None, claimed_at=None, updated_at=timezone.now()
+        )
+        if not released:
+            raise TriageRefused("not_held")
+        _audit(
+            TriageAction.RELEASED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"from": report.assignee_id},
+        )
+        report.assignee = None
+        report.claimed_at = None
+    return report
+
+
+def record_view(
+    report: Report,
+    *,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None,
+    fields: list[str],
+    revealed_evidence: int | None = None,
+) -> None:
+    """Audit one display of a report's decrypted fields (and of a revealed image)."""
+    _audit(TriageAction.VIEWED, report, actor=actor, request=request, detail={"fields": fields})
+    if revealed_evidence is not None:
+        _audit(
+            TriageAction.EVIDENCE_REVEALED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"evidence": revealed_evidence},
+        )
+
+
+def record_url_opened(
+    report: Report, *, position: int, actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    _audit(TriageAction.URL_OPENED, report, actor=actor, request=request, detail={"url": position})
+
+
+def record_evidence_served(
+    report: Report,
+    *,
+    evidence_id: int,
+    variant: str,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None,
+) -> None:
+    _audit(
+        TriageAction.EVIDENCE_SERVED,
+        report,
+        actor=actor,
+        request=request,
+        detail={"evidence": evidence_id, "variant": variant},
+    )
+
+
+def assess(
+    report: Report,
+    *,
+    outcome: str,
+    priority: str,
+    category: str,
+    notes: str = "",
+    duplicate_of: Report | None = None,
+    classification: Mapping[str, Any] | None = None,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> Assessment:
+    """Record an analyst's assessment and move the report on through the status table.
+
+    Only a report *in assessment* can be assessed (``TriageRefused("transition")`` otherwise),
+    by the analyst who holds it or by a supervisor (``TriageRefused("not_yours")``).
+    A category corrected to an urgent one raises the urgent notice, once, after the commit
+    (e-mailed reports arrive as "other" and never raised it). An actionable CSAM assessment
+    needs its ICCAM ``classification`` (``CSAM_CLASSIFICATION``; ``TriageRefused
+    ("classification")`` otherwise); other assessments keep none.
+    """
+    to = OUTCOME_STATUS[outcome]
+    if not allowed(report.status, to):
+        raise TriageRefused("transition", f"{report.status} -> {to}")
+    if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("not_yours")
+    csam = outcome == Assessment.Outcome.ACTIONABLE and category == Category.CSAM
+    given = {k: v for k, v in (classification or {}).items() if k in CSAM_CLASSIFICATION}
+    if csam and any(given.get(k) in (None, "") for k in CSAM_CLASSIFICATION):
+        raise TriageRefused("classification")
+    if not csam:
+        given = {}
+    if outcome == Assessment.Outcome.DUPLICATE and (
+        duplicate_of is None or duplicate_of.pk == report.pk
+    ):
+        raise TriageRefused("duplicate_of")
+    with transaction.atomic():
+        before = report.category
+        assessment = Assessment.objects.create(
+            report=report,
+            analyst=actor,  # type: ignore[misc]
+            outcome=outcome,
+            priority=priority,
+            category_before=before,
+            category=category,
+            duplicate_of=duplicate_of if outcome == Assessment.Outcome.DUPLICATE else None,
+            notes=notes,
+            needs_confirmation=needs_four_eyes(outcome, category),
+            **given,
+        )
+        Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
+        report.priority = priority
+        if category != before:
+            report.category = category
+            _audit(
+                TriageAction.CATEGORY_CORRECTED,
+                report,
+                actor=actor,
+                request=request,
+                detail={"from": before, "to": category},
+            )
+            if category in URGENT_CATEGORIES and report.urgent_notified_at is None:
+                from sigurnet.hotline.services import _queue_urgent_notice
+
+                report_id = report.pk
+                transaction.on_commit(lambda: _queue_urgent_notice(report_id))
+        _audit(
+            TriageAction.ASSESSED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"assessment": assessment.pk, "outcome": outcome, "priority": priority},
+        )
+        transition(report, to, actor=actor, request=request)
+    return assessment
+
+
+def record_items_viewed(
+    item_ids: list[int], *, actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    """Audit one display of the grouped view (it shows the items' addresses)."""
+    record_audit_event(
+        TriageAction.ITEMS_VIEWED,
+        actor=actor,
+        request=request,
+        object_type="hotline.contentitem",
+        detail={"items": item_ids},
+    )
+
+
+def mark_duplicates_of_first(
+    item: ContentItem, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> tuple[Report, int, int]:
+    """Assess every waiting report of ``item`` as a duplicate of the item's first report.
+
+    The first report is the oldest one of the item, whatever its status. Waiting reports
+    (received or in assessment) held by nobody or by ``actor`` are taken and assessed, each
+    through ``claim``/``assess`` and so through the status table; those a colleague holds are
+    left alone. All or nothing. Returns (first report, marked, left to colleagues).
+    """
+    reports = list(
+        Report.objects.filter(reported_urls__content_item=item)
+        .distinct()
+        .order_by("received_at", "id")
+    )
+    if not reports:
+        raise TriageRefused("empty")
+    first, others = reports[0], reports[1:]
+    marked = skipped = 0
+    is_supervisor = actor.has_perm("hotline.assign_report")  # type: ignore[attr-defined]
+    with transaction.atomic():
+        for report in others:
+            if report.status not in (Status.RECEIVED, Status.IN_ASSESSMENT):
+                continue
+            if report.assignee_id not in (None, actor.pk) and not is_supervisor:
+                skipped += 1
+                continue
+            if report.assignee_id is None:
+                claim(report, actor=actor, request=request)
+            elif report.status == Status.RECEIVED:
+                transition(report, Status.IN_ASSESSMENT, actor=actor, request=request)
+            assess(
+                report,
+                outcome=Assessment.Outcome.DUPLICATE,
+                priority=Assessment.Priority.NORMAL,
+                category=report.category,
+                duplicate_of=first,
+                actor=actor,
+                request=request,
+            )
+            marked += 1
+    return first, marked, skipped
+
+
+def _newest_waiting(report: Report) -> Assessment:
+    newest = report.assessments.order_by("-created_at", "-id").first()
+    if newest is None or not newest.needs_confirmation or newest.confirmed_by_id is not None:
+        raise TriageRefused("not_waiting")
+    return newest
+
+
+def confirm(
+    report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Assessment:
+    """A second analyst confirms the newest assessment (four eyes). Never the analyst who made
+    it; after a disagreement, only a supervisor. One conditional UPDATE: confirmed once."""
+    assessment = _newest_waiting(report)
+    if assessment.analyst_id == actor.pk:
+        raise TriageRefused("same_analyst")
+    is_supervisor = actor.has_perm("hotline.assign_report")  # type: ignore[attr-defined]
+    if assessment.disputed_by_id is not None and not is_supervisor:
+        raise TriageRefused("disputed")
+    with transaction.atomic():
+        now = timezone.now()
+        done = Assessment.objects.filter(pk=assessment.pk, confirmed_by__isnull=True).update(
+            confirmed_by=actor, confirmed_at=now
+        )
+        if not done:
+            raise TriageRefused("not_waiting")
+        assessment.confirmed_by = actor  # type: ignore[assignment]
+        assessment.confirmed_at = now
+        _audit(
+            TriageAction.CONFIRMED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"assessment": assessment.pk},
+        )
+    return assessment
+
+
+def dispute(
+    report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Assessment:
+    """A second analyst disagrees with the newest assessment: it stays unconfirmed (nothing
+    can be forwarded) until a supervisor confirms it or the report is assessed again."""
+    assessment = _newest_waiting(report)
+    if assessment.analyst_id == actor.pk:
+        raise TriageRefused("same_analyst")
+    with transaction.atomic():
+        now = timezone.now()
+        Assessment.objects.filter(pk=assessment.pk).update(disputed_by=actor, disputed_at=now)
+        assessment.disputed_by = actor  # type: ignore[assignment]
+        assessment.disputed_at = now
+        _audit(
+            TriageAction.DISPUTED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"assessment": assessment.pk},
+        )
+    return assessment
+
+
+# Questions for the usual gaps, written to the reporter (often a child) in the report's own
+# language. Fixed for now; supervisors will edit them (issue 13).
+QUESTIONS = {
+    "address": _(
+        "Thank you for your report. Can you send us the exact web address where you saw it? "
+        "It starts with https://"
+    ),
+    "where": _(
+        "Thank you for your report. Where on the page is it: in a post, a comment, a picture "
+        "or a message?"
+    ),
+    "when": _("Thank you for your report. When did you see it? The day and the time are enough."),
+    "account": _("Thank you for your report. What is the name of the account that posted it?"),
+}
+
+
+def question_text(key: str, language: str) -> str:
+    """A question of ``QUESTIONS`` in ``language`` (the report's), '' for an unknown key."""
+    if key not in QUESTIONS:
+        return ""
+    with translation.override(language):
+        return str(QUESTIONS[key])
+
+
+def ask_reporter(
+    report: Report, *, text: str, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Any:
+    """Ask the reporter for what is missing: the message appears on their receipt page and the
+    report waits in *needs information*. By the holder of the report or a supervisor."""
+    from sigurnet.hotline.services import add_hotline_message
+
+    if not allowed(report.status, Status.NEEDS_INFO):
+        raise TriageRefused("transition")
+    if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("not_yours")
+    with transaction.atomic():
+        transition(report, Status.NEEDS_INFO, actor=actor, request=request)
+        message = add_hotline_message(report, text=text.strip(), author_id=actor.pk)
+        _audit(
+            TriageAction.REPORTER_ASKED,
+            report,
+            actor=actor,
+            request=request,
+            detail={"message": message.pk},
+        )
+    return message

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from sigurnet.hotline.triage import views
+
+app_name = "hotline-triage"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    # Before "<str:key>/": "items" is never a reference.
+    path("items/", views.items, name="items"),
+    path("items/<int:item_id>/duplicates/", views.item_duplicates, name="item-duplicates"),
+    path("<str:key>/", views.detail, name="detail"),
+    path("<str:key>/claim/", views.claim, name="claim"),
+    path("<str:key>/release/", views.release, name="release"),
+    path("<str:key>/assign/", views.assign, name="assign"),
+    path("<str:key>/assess/", views.assess, name="assess"),
+    path("<str:key>/ask/", views.ask, name="ask"),
+    path("<str:key>/confirm/", views.confirm, name="confirm"),
+    path("<str:key>/dispute/", views.dispute, name="dispute"),
+    path("<str:key>/urls/<int:position>/open/", views.open_url, name="open-url"),
+    path("<str:key>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+]

@@ -1,0 +1,447 @@
+"""The analysts' pages under /staff/hotline/: the queue, a report, its evidence, claims and
+the assessment. Each view states the permission it needs; services do the work."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from PIL import Image, ImageFilter, ImageOps
+
+from sigurnet.core.decorators import staff_permission_required
+from sigurnet.hotline.evidence import read_decrypted
+from sigurnet.hotline.models import ContentItem, Evidence, Report, Status
+from sigurnet.hotline.triage import selectors, services
+from sigurnet.hotline.triage.forms import (
+    AskReporterForm,
+    AssessmentForm,
+    AssignForm,
+    QuestionChoiceForm,
+    QueueFilterForm,
+)
+from sigurnet.hotline.triage.services import TriageRefused
+
+VIEW = "hotline.view_report"
+CHANGE = "hotline.change_report"
+EVIDENCE = "hotline.view_evidence"
+ASSESS = "hotline.add_assessment"
+ASSIGN = "hotline.assign_report"
+
+# The fields of a report that are decrypted for its page (named in the audit trail).
+DECRYPTED_FIELDS = [
+    "description",
+    "account",
+    "location_hint",
+    "contact_email",
+    "contact_phone",
+    "urls",
+    "evidence_names",
+    "messages",
+]
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+}
+
+
+def _refusal_message(code: str) -> str:
+    messages_by_code = {
+        "taken": _("Someone else took this report a moment ago."),
+        "not_held": _("This report is not held by anyone."),
+        "not_yours": _("Take the report before you work on it."),
+        "permission": _("You may not do that."),
+        "assignee": _("That colleague cannot work on reports."),
+        "transition": _("The report cannot move to that status now."),
+        "classification": _("Needed for actionable child sexual abuse material."),
+        "stale": _("Someone changed this report a moment ago. Check it and try again."),
+        "duplicate_of": _("Give the reference of the earlier report."),
+        "empty": _("No reports point to this address."),
+        "unconfirmed": _("A second analyst must confirm the assessment first."),
+        "not_waiting": _("This assessment does not wait for a confirmation."),
+        "same_analyst": _("A second analyst must confirm: not the one who assessed it."),
+        "disputed": _("An analyst disagreed: a supervisor decides."),
+    }
+    return messages_by_code.get(code, _("You may not do that."))
+
+
+def _report_or_404(key: str) -> Report:
+    report = selectors.find_report(key)
+    if report is None:
+        raise Http404
+    return report
+
+
+def _can_confirm(request: HttpRequest, assessments: list[Any]) -> bool:
+    """Whether this person is offered "confirm" / "disagree" on the newest assessment."""
+    newest = assessments[0] if assessments else None
+    if newest is None or not newest.needs_confirmation or newest.confirmed_by_id is not None:
+        return False
+    if newest.analyst_id == request.user.pk or not request.user.has_perms([CHANGE, ASSESS]):
+        return False
+    return newest.disputed_by_id is None or request.user.has_perm(ASSIGN)
+
+
+def _detail_url(report: Report) -> str:
+    return reverse("hotline-triage:detail", args=[report.reference or report.pk])
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or None)
+    criteria = form.criteria()
+    page = selectors.queue_page(
+        criteria,
+        user=request.user,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    form.show_counts(page.counts)
+    revealed = selectors.revealed_today(request.user)
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    return render(
+        request,
+        "hotline/triage/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_change": request.user.has_perm(CHANGE),
+            "revealed_today": revealed,
+            "take_a_break": revealed >= selectors.REVEAL_BREAK_AFTER,
+            "revealed_by_person": (
+                selectors.revealed_today_by_person() if request.user.has_perm(ASSIGN) else None
+            ),
+        },
+    )
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def items(request: HttpRequest) -> HttpResponse:
+    """Open reports grouped by the address or account they point to."""
+    groups = selectors.item_groups()
+    services.record_items_viewed(
+        [item.pk for item in groups],
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    return render(
+        request,
+        "hotline/triage/items.html",
+        {
+            "groups": groups,
+            "limit": selectors.GROUP_LIMIT,
+            "can_bulk": request.user.has_perms([CHANGE, ASSESS]),
+        },
+    )
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def item_duplicates(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = ContentItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    try:
+        first, marked, skipped = services.mark_duplicates_of_first(
+            item,
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        text = ngettext(
+            "%(count)d report marked as a duplicate of %(reference)s.",
+            "%(count)d reports marked as duplicates of %(reference)s.",
+            marked,
+        ) % {"count": marked, "reference": first}
+        if skipped:
+            text += " " + ngettext(
+                "%(count)d report is held by a colleague and was left alone.",
+                "%(count)d reports are held by colleagues and were left alone.",
+                skipped,
+            ) % {"count": skipped}
+        messages.success(request, text)
+    return HttpResponseRedirect(reverse("hotline-triage:items"))
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def detail(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    parts = selectors.report_parts(report)
+    reveal = request.GET.get("reveal", "")
+    revealed = int(reveal) if reveal.isdigit() else None
+    if revealed is not None and not any(e.pk == revealed for e in parts["evidence"]):
+        revealed = None
+    if revealed is not None and not request.user.has_perm(EVIDENCE):
+        revealed = None
+    services.record_view(
+        report,
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+        fields=DECRYPTED_FIELDS,
+        revealed_evidence=revealed,
+    )
+    urls = [
+        {
+            "reported": u,
+            "openable": u.content_item.kind == ContentItem.Kind.URL
+            and u.content_item.canonical.lower().startswith(("http://", "https://")),
+        }
+        for u in parts["urls"]
+    ]
+    context: dict[str, Any] = {
+        "report": report,
+        "urls": urls,
+        "evidence": [
+            {"file": e, "image": e.content_type.startswith("image/"), "revealed": e.pk == revealed}
+            for e in parts["evidence"]
+        ],
+        "messages_list": parts["messages"],
+        "assessments": parts["assessments"],
+        "can_change": request.user.has_perm(CHANGE),
+        "can_assign": request.user.has_perm(ASSIGN),
+        "can_assess": request.user.has_perms([CHANGE, ASSESS])
+        and services.allowed(report.status, Status.ASSESSED)
+        and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
+        "can_see_evidence": request.user.has_perm(EVIDENCE),
+        "held_by_me": report.assignee_id == request.user.pk,
+        "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
+        "context": selectors.report_context(report, parts["urls"]),
+        "can_confirm": _can_confirm(request, parts["assessments"]),
+        "can_ask": request.user.has_perm(CHANGE)
+        and services.allowed(report.status, Status.NEEDS_INFO)
+        and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
+    }
+    revealed_today = selectors.revealed_today(request.user)
+    context["revealed_today"] = revealed_today
+    context["take_a_break"] = revealed_today >= selectors.REVEAL_BREAK_AFTER
+    return render(request, "hotline/triage/detail.html", context)
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE)
+def claim(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.claim(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(request, _("You took report %(reference)s.") % {"reference": report})
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE)
+def release(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.release(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(
+            request, _("Report %(reference)s is back in the queue.") % {"reference": report}
+        )
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSIGN)
+def assign(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a colleague."))
+        return HttpResponseRedirect(_detail_url(report))
+    colleague = form.cleaned_data["colleague"]
+    try:
+        services.assign(report, colleague, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(
+            request,
+            _("Report %(reference)s is now with %(name)s.")
+            % {"reference": report, "name": colleague.get_username()},
+        )
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def open_url(request: HttpRequest, key: str, position: int) -> HttpResponse:
+    """The deliberate "open" of a reported address: audited, then a redirect that carries no
+    referrer. The page itself never holds the address as a link."""
+    report = _report_or_404(key)
+    reported = report.reported_urls.select_related("content_item").filter(position=position).first()
+    if reported is None or reported.content_item.kind != ContentItem.Kind.URL:
+        raise Http404
+    target = reported.content_item.canonical
+    if not target.lower().startswith(("http://", "https://")):
+        raise Http404
+    services.record_url_opened(
+        report,
+        position=position,
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    response = HttpResponseRedirect(target)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _blurred(data: bytes) -> tuple[bytes, str]:
+    """A greyscale, heavily blurred copy of a picture: what is shown until it is revealed.
+    Made on the server, so that the picture itself reaches the browser only when asked for."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.seek(0)
+        grey = ImageOps.grayscale(image.convert("RGB"))
+        grey.thumbnail((480, 480))
+        radius = max(grey.size) / 12
+        soft = grey.filter(ImageFilter.GaussianBlur(radius))
+        out = io.BytesIO()
+        soft.save(out, format="PNG")
+    return out.getvalue(), "image/png"
+
+
+@require_GET
+@staff_permission_required(VIEW, EVIDENCE)
+def evidence_file(request: HttpRequest, key: str, evidence_id: int) -> HttpResponse:
+    """One evidence file, decrypted in memory. ``?variant=full`` shows the picture itself,
+    ``?download=1`` saves it; by default a picture is served blurred and grey."""
+    report = _report_or_404(key)
+    evidence = Evidence.objects.filter(pk=evidence_id, report=report).first()
+    if evidence is None:
+        raise Http404
+    data = read_decrypted(evidence.storage_name)
+    content_type = evidence.content_type
+    is_image = content_type.startswith("image/")
+    download = request.GET.get("download") == "1"
+    variant = "download" if download else request.GET.get("variant", "blurred")
+    if variant not in ("download", "full", "blurred"):
+        variant = "blurred"
+    if variant == "blurred" and is_image:
+        data, content_type = _blurred(data)
+    elif variant != "download" and not is_image:
+        variant = "download"  # only pictures are shown in the page
+    services.record_evidence_served(
+        report,
+        evidence_id=evidence.pk,
+        variant=variant,
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    extension = "png" if content_type == "image/png" else EXTENSIONS.get(content_type, "bin")
+    filename = f"{report.reference or report.pk}-evidence-{evidence.pk}.{extension}"
+    disposition = "attachment" if variant == "download" else "inline"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE)
+def ask(request: HttpRequest, key: str) -> HttpResponse:
+    """Ask the reporter a question. Without JavaScript, choosing a template reloads the page
+    with its text, in the report's language, ready to edit."""
+    report = _report_or_404(key)
+    chooser = QuestionChoiceForm(request.GET or None)
+    initial = ""
+    if chooser.is_valid():
+        initial = services.question_text(chooser.cleaned_data["question"], report.language)
+    form = AskReporterForm(request.POST or None, initial={"text": initial})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ask_reporter(
+                report,
+                text=form.cleaned_data["text"],
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            messages.success(
+                request,
+                _("Your question is on the reporter's receipt page. The report waits for them."),
+            )
+            return HttpResponseRedirect(_detail_url(report))
+    return render(
+        request,
+        "hotline/triage/ask.html",
+        {"report": report, "chooser": chooser, "form": form},
+    )
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def confirm(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.confirm(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(request, _("You confirmed the assessment."))
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def dispute(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    try:
+        services.dispute(report, actor=request.user, request=request)  # type: ignore[arg-type]
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused.code))
+    else:
+        messages.success(request, _("Your disagreement is noted: a supervisor decides."))
+    return HttpResponseRedirect(_detail_url(report))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def assess(request: HttpRequest, key: str) -> HttpResponse:
+    report = _report_or_404(key)
+    form = AssessmentForm(request.POST or None, initial={"category": report.category})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assess(
+                report,
+                outcome=form.cleaned_data["outcome"],
+                priority=form.cleaned_data["priority"],
+                category=form.cleaned_data["category"],
+                notes=form.cleaned_data["notes"],
+                duplicate_of=form.original(),
+                classification=form.classification(),
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            messages.success(
+                request, _("Report %(reference)s is assessed.") % {"reference": report}
+            )
+            return HttpResponseRedirect(_detail_url(report))
+    return render(request, "hotline/triage/assess.html", {"report": report, "form": form})

@@ -1,0 +1,134 @@
+"""Who may use /staff/hotline/: hotline analysts and supervisors; no other role."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from sigurnet.hotline import evidence as evidence_files
+from sigurnet.hotline.models import Evidence
+from sigurnet.hotline.triage import urls as triage_urls
+
+OTHER_ROLES = ["Helpline counsellor", "Helpline supervisor", "Editor", "Educator"]
+OTHER_ROLES += ["Partner contact", "Administrator"]
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def report_with_evidence(make_report, settings, tmp_path):
+    settings.SIGURNET_EVIDENCE_ROOT = str(tmp_path)
+    report = make_report()
+    clean = evidence_files.inspect(png())
+    Evidence.objects.create(
+        report=report,
+        storage_name=evidence_files.write_encrypted(clean),
+        original_name="slika.png",
+        content_type=clean.content_type,
+        size=len(clean.content),
+    )
+    return report
+
+
+def pages(report) -> list[tuple[str, str, str]]:
+    """(url name, method, path) for every URL of the triage; the test below checks that this
+    list names every pattern, so a new page cannot be added without its permission test."""
+    ref = report.reference
+    ev = report.evidence.get().pk
+    item = report.reported_urls.get().content_item_id
+    return [
+        ("queue", "get", "/staff/hotline/"),
+        ("items", "get", "/staff/hotline/items/"),
+        ("item-duplicates", "post", f"/staff/hotline/items/{item}/duplicates/"),
+        ("detail", "get", f"/staff/hotline/{ref}/"),
+        ("claim", "post", f"/staff/hotline/{ref}/claim/"),
+        ("release", "post", f"/staff/hotline/{ref}/release/"),
+        ("assign", "post", f"/staff/hotline/{ref}/assign/"),
+        ("assess", "get", f"/staff/hotline/{ref}/assess/"),
+        ("ask", "get", f"/staff/hotline/{ref}/ask/"),
+        ("confirm", "post", f"/staff/hotline/{ref}/confirm/"),
+        ("dispute", "post", f"/staff/hotline/{ref}/dispute/"),
+        ("open-url", "get", f"/staff/hotline/{ref}/urls/0/open/"),
+        ("evidence", "get", f"/staff/hotline/{ref}/evidence/{ev}/"),
+    ]
+
+
+def test_the_permission_table_covers_every_triage_url(report_with_evidence):
+    named = {name for name, _method, _path in pages(report_with_evidence)}
+    assert named == {pattern.name for pattern in triage_urls.urlpatterns}
+
+
+@pytest.mark.parametrize("role", ["Hotline analyst", "Hotline supervisor"])
+def test_hotline_staff_reach_every_triage_page(role, signed_in, report_with_evidence):
+    client = signed_in(role)
+    for name, method, path in pages(report_with_evidence):
+        response = getattr(client, method)(path)
+        if name == "assign" and role == "Hotline analyst":
+            assert response.status_code == 403, path  # assigning is for supervisors
+        else:
+            assert response.status_code in (200, 302), (path, response.status_code)
+            if response.status_code == 302:
+                assert "/staff/login" not in response["Location"], path
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+def test_other_roles_are_refused_every_triage_page_and_see_no_link(
+    role, signed_in, report_with_evidence
+):
+    client = signed_in(role)
+    for _name, method, path in pages(report_with_evidence):
+        assert getattr(client, method)(path).status_code == 403, path
+    dashboard = client.get("/staff/").content.decode()
+    assert "/staff/hotline/" not in dashboard
+
+
+def test_hotline_staff_see_the_queue_link_on_the_dashboard(signed_in):
+    dashboard = signed_in("Hotline analyst").get("/staff/").content.decode()
+    assert 'href="/staff/hotline/"' in dashboard
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(report_with_evidence):
+    for _name, method, path in pages(report_with_evidence):
+        response = getattr(Client(), method)(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/staff/login/"), path
+
+
+def test_analyst_without_second_factor_is_sent_to_verify(make_staff, report_with_evidence):
+    from tests.conftest import STAFF_PASSWORD
+
+    user = make_staff("Hotline analyst")
+    client = Client()
+    client.post("/staff/login/", {"username": user.username, "password": STAFF_PASSWORD})
+    for _name, method, path in pages(report_with_evidence):
+        response = getattr(client, method)(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/staff/login/verify/"), path
+
+
+def test_the_view_guard_itself_requires_the_second_factor(make_staff, rf):
+    """Without the staff middleware in front (a view mounted elsewhere), the guard still sends
+    a signed-in but unverified analyst to the second factor, and refuses a wrong role."""
+    from django.core.exceptions import PermissionDenied
+
+    from sigurnet.hotline.triage.views import queue
+
+    analyst = make_staff("Hotline analyst")
+    request = rf.get("/elsewhere/")
+    request.user = analyst
+    analyst.is_verified = lambda: False
+    response = queue(request)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/verify/")
+    editor = make_staff("Editor")
+    editor.is_verified = lambda: True
+    request.user = editor
+    with pytest.raises(PermissionDenied):
+        queue(request)
