@@ -311,3 +311,19 @@ def test_the_audit_trail_counts_and_lists_the_reading_it_records(signed_in):
     assert rows == total
     newest = page.split("<tbody>")[1].split("</tr>")[0]
     assert "Audit trail viewed" in newest and "revizor" in newest
+
+
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [("sr-latn", "Aplikacija za autentifikaciju"), ("bs", "Aplikacija za autentikaciju")],
+)
+def test_the_administration_lists_sign_in_devices_by_name_in_the_chosen_language(
+    make_staff, language, name
+):
+    admin = make_staff("Administrator", username="admin-ana")
+    client = Client()
+    _sign_in_in(client, admin, language)
+    response = client.get("/admin/otp_totp/totpdevice/")
+    assert response.status_code == 200
+    cells = re.findall(r'<td class="field-device_name">([^<]*)</td>', response.content.decode())
+    assert cells == [name]
