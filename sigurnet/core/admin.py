@@ -13,8 +13,13 @@ from django.urls import reverse
 from django.utils.dates import WEEKDAYS
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sigurnet.core.models import ContactPerson, DeploymentProfile, Institution
+from sigurnet.core.selectors import device_display_name
 from sigurnet.core.services import save_profile
 
 admin.site.site_header = _("Sigurnet administration")
@@ -147,3 +152,27 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+# The lists of sign-in devices (where administrators reset a lost second factor) give each
+# device's name in the reader's language ("Authenticator app" is what core.auth stores).
+@admin.display(description=_("Device"), ordering="name")
+def device_name(device: TOTPDevice | StaticDevice) -> str:
+    return device_display_name(device.name)
+
+
+class NamedTOTPDeviceAdmin(TOTPDeviceAdmin):
+    list_display = ["user", device_name, "created_at", "last_used_at", "confirmed"]
+
+
+class NamedStaticDeviceAdmin(StaticDeviceAdmin):
+    list_display = ["user", device_name, "created_at", "last_used_at", "confirmed"]
+
+
+for _model, _model_admin in (
+    (TOTPDevice, NamedTOTPDeviceAdmin),
+    (StaticDevice, NamedStaticDeviceAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

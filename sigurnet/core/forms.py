@@ -10,6 +10,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from sigurnet.core import auth
+from sigurnet.core.selectors import audit_action_choices
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -70,4 +71,4 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["action"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("Any action")), *((a, a) for a in sorted(actions))]
+        field.choices = [("", _("Any action")), *audit_action_choices(actions)]

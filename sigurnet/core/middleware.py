@@ -83,7 +83,7 @@ class StaffAccessMiddleware:
     - While a request is handled, ``current_request()`` returns it.
     """
 
-    OPEN_NAMES = ("staff:login", "staff:logout", "staff:verify", "staff:enrol")
+    OPEN_NAMES = ("staff:login", "staff:logout", "staff:verify", "staff:enrol", "staff:language")
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response

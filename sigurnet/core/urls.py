@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.i18n import set_language
 
 from sigurnet.core import views
 
@@ -20,4 +21,6 @@ urlpatterns = [
         name="password-change",
     ),
     path("audit/", views.audit_log, name="audit"),
+    # The staff pages have no language prefix: the switch on each sets the language cookie.
+    path("language/", set_language, name="language"),
 ]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from sigurnet.core import auth
 from sigurnet.core.forms import AuditFilterForm, EnrolForm, StaffLoginForm, TokenForm
 from sigurnet.core.roles import ROLES_BY_NAME
-from sigurnet.core.selectors import AuditFilter, audit_actions, audit_events
+from sigurnet.core.selectors import AuditFilter, audit_actions, audit_events, audit_row
 from sigurnet.core.services import AuditAction, record_audit_event
 
 AUDIT_PAGE_SIZE = 50
@@ -184,17 +184,19 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     criteria = AuditFilter()
     if form.is_valid():
         criteria = AuditFilter(**{k: v for k, v in form.cleaned_data.items() if v})
-    page = Paginator(audit_events(criteria), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Recorded first, so that the count and the list include this very reading.
     record_audit_event(
         AuditAction.AUDIT_VIEWED,
         request=request,
         object_type="core.auditevent",
         detail={k: str(v) for k, v in form.cleaned_data.items() if v} if form.is_valid() else {},
     )
+    page = Paginator(audit_events(criteria), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [audit_row(event) for event in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "staff/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
