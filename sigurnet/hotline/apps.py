@@ -6,3 +6,9 @@ class HotlineConfig(AppConfig):
     name = "sigurnet.hotline"
     label = "hotline"
     verbose_name = _("Hotline")
+
+    def ready(self) -> None:
+        from sigurnet.core.selectors import register_audit_labels
+        from sigurnet.hotline.triage.services import TRIAGE_ACTION_LABELS
+
+        register_audit_labels(dict(TRIAGE_ACTION_LABELS))

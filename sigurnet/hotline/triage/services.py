@@ -47,6 +47,25 @@ class TriageAction:
     CATEGORY_CORRECTED = "hotline.category_corrected"
 
 
+# How the audit trail names these actions (registered in ``HotlineConfig.ready``).
+TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
+    TriageAction.STATUS_CHANGED: _("Report status changed"),
+    TriageAction.CLAIMED: _("Report taken"),
+    TriageAction.ASSIGNED: _("Report assigned"),
+    TriageAction.RELEASED: _("Report released"),
+    TriageAction.VIEWED: _("Report read"),
+    TriageAction.ITEMS_VIEWED: _("Reports grouped by address viewed"),
+    TriageAction.URL_OPENED: _("Reported address opened"),
+    TriageAction.EVIDENCE_REVEALED: _("Evidence picture revealed"),
+    TriageAction.EVIDENCE_SERVED: _("Evidence file opened"),
+    TriageAction.ASSESSED: _("Report assessed"),
+    TriageAction.REPORTER_ASKED: _("Reporter asked for details"),
+    TriageAction.CONFIRMED: _("Assessment confirmed"),
+    TriageAction.DISPUTED: _("Assessment disputed"),
+    TriageAction.CATEGORY_CORRECTED: _("Report category corrected"),
+}
+
+
 # The status flow of a report, written once. DESIGN.md: received -> in_assessment ->
 # (needs_info) -> assessed -> forwarded -> closed, with duplicate and incomplete as closing
 # outcomes. A key's set lists every status the report may move to from there.
