@@ -30,6 +30,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from sigurnet.core.models import OutgoingMessage
+from sigurnet.core.tasks import sweep_outbox
 from sigurnet.hotline import email_intake
 from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.email_intake import (
@@ -279,6 +280,23 @@ def test_acknowledgement_goes_to_each_sender_with_the_reference_only(ingested):
         assert report.description[:40] not in message.body
     for silent in ("petar.ilic@example.com", "MAILER-DAEMON@mx.example.net", "nobody@example.org"):
         assert silent not in by_recipient
+
+
+def test_the_acknowledgement_is_written_with_the_report_and_sent_by_the_sweep(
+    maildir, settings, django_capture_on_commit_callbacks
+):
+    # The commit's callbacks are dropped: as if the broker was down when the report was filed.
+    with django_capture_on_commit_callbacks(execute=False):
+        run("--maildir", str(maildir))
+    assert mail.outbox == []
+    waiting = OutgoingMessage.objects.filter(
+        kind="hotline.email_acknowledgement", sent_at__isnull=True
+    )
+    assert waiting.count() == Report.objects.count() == FILED_SAMPLES
+    settings.SIGURNET_OUTBOX_SWEEP_SECONDS = 0
+    assert sweep_outbox() == FILED_SAMPLES
+    assert len(mail.outbox) == FILED_SAMPLES and not waiting.exists()
+    assert {m.to[0] for m in mail.outbox} == {r.contact_email for r in Report.objects.all()}
 
 
 def test_a_redelivered_acknowledgement_task_sends_nothing_twice(ingested):
