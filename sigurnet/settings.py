@@ -159,6 +159,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 # --- Authentication ------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -272,6 +273,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# The outbox (core/outbox.py): how long a send task's claim on a message holds (far longer than
+# one send: EMAIL_TIMEOUT per SMTP step), and how often the sweep looks for unsent messages.
+SIGURNET_OUTBOX_CLAIM_SECONDS = env_int("SIGURNET_OUTBOX_CLAIM_SECONDS", 300)
+SIGURNET_OUTBOX_SWEEP_SECONDS = env_int("SIGURNET_OUTBOX_SWEEP_SECONDS", 60)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sigurnet@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
@@ -356,6 +361,15 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention": {
         "task": "sigurnet.hotline.tasks.apply_retention",
         "schedule": 6 * 3600.0,
+    },
+    # The outbox: anything unsent that no task took (broker or worker down) is queued again.
+    "sweep-outbox": {
+        "task": "sigurnet.core.tasks.sweep_outbox",
+        "schedule": float(SIGURNET_OUTBOX_SWEEP_SECONDS),
+    },
+    "delete-old-outgoing-messages": {
+        "task": "sigurnet.core.tasks.delete_old_outgoing_messages",
+        "schedule": 24 * 3600.0,
     },
     # Sessions are rows in the database: expired ones are deleted once a day.
     "clear-expired-sessions": {

@@ -1,4 +1,5 @@
-"""Shared models: the deployment profile, the audit trail and the institutions registry."""
+"""Shared models: the deployment profile, the audit trail, the institutions registry and the
+outbox of e-mails the platform sends."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sigurnet.core.fields import EncryptedCharField
+from sigurnet.core.fields import EncryptedCharField, EncryptedTextField
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -250,3 +251,45 @@ class ContactPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.institution.name}"
+
+
+class OutgoingMessage(models.Model):
+    """One e-mail the platform sends, written in the same transaction as the change that causes
+    it and sent by ``core.outbox`` (see docs/architecture.md, "Outbox").
+
+    Recipients, subject and body may hold a reporter's address or words: encrypted at rest.
+    ``last_error`` holds only the kind of failure and the SMTP code, never the server's text
+    (which may repeat an address). Sent messages are deleted after
+    ``outbox.OUTBOX_RETENTION``.
+    """
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    # Optional idempotency key: enqueueing a second message with the same key returns the first.
+    key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    recipients = EncryptedTextField(_("recipients"))  # one address a line
+    reply_to = EncryptedTextField(blank=True)
+    subject = EncryptedTextField(_("subject"))
+    body = EncryptedTextField(_("body"))
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    # When the next attempt is due; NULL once sent or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [line for line in self.recipients.split("\n") if line]

@@ -9,8 +9,9 @@ hand each message's bytes to :func:`ingest_message`, which
 * holds it for a person (``HeldEmail``, raw bytes base64-encoded, then encrypted by the field)
   when it is no e-mail at all, an automatic reply or bounce, empty, or when filing it fails;
 * otherwise files a report (channel "email", category "other") with the text, the web
-  addresses found in it and its attachments as evidence, and after the commit queues an
-  acknowledgement to the sender (``tasks.send_email_acknowledgement``).
+  addresses found in it and its attachments as evidence, and writes the acknowledgement to the
+  sender into the outbox in the same transaction (``tasks.enqueue_email_acknowledgement``;
+  ``core.outbox`` sends it after the commit).
 
 Once its report or held copy is committed, a message is removed from the mailbox (Maildir: the
 file is deleted; IMAP: flagged as deleted and expunged by UID), so a run after retention has
@@ -36,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from email.parser import BytesHeaderParser
-from functools import cache, partial
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from sigurnet.hotline import evidence
 from sigurnet.hotline.canonical import InvalidURL, canonicalize
 from sigurnet.hotline.models import Category, Channel, Evidence, HeldEmail, IngestedEmail
 from sigurnet.hotline.services import ReportSubmission, file_report
+from sigurnet.hotline.tasks import enqueue_email_acknowledgement
 
 log = logging.getLogger(__name__)
 
@@ -632,15 +634,6 @@ def _hold(raw: bytes, key: str, source: str, reason: str) -> Result:
     return Result(HELD, reason=reason)
 
 
-def _queue_acknowledgement(report_id: int) -> None:
-    from sigurnet.hotline.tasks import send_email_acknowledgement
-
-    try:
-        send_email_acknowledgement.delay(report_id)
-    except Exception:  # broker down or mail refused: the report itself is safe
-        log.exception("Could not send the acknowledgement for report %s", report_id)
-
-
 def _claim_legacy_record(raw: bytes, key: str, handled_before: datetime) -> bool:
     """Whether an older version already handled this message; its record then takes ``key``.
 
@@ -705,7 +698,7 @@ def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None =
             filed = file_report(submission, channel=Channel.EMAIL)
             IngestedEmail.objects.create(message_id_index=key, report=filed.report)
             if parsed.sender:
-                transaction.on_commit(partial(_queue_acknowledgement, filed.report.pk))
+                enqueue_email_acknowledgement(filed.report)
     except Exception as exc:
         _remove_files(stored)
         if isinstance(exc, OperationalError | InterfaceError):

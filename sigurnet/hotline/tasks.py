@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
+from sigurnet.core import outbox
+from sigurnet.core.models import OutgoingMessage
 from sigurnet.core.roles import HOTLINE_ANALYST, HOTLINE_SUPERVISOR
 from sigurnet.hotline.models import URGENT_CATEGORIES, Category, Report, UrgentNotice
 
@@ -313,49 +315,27 @@ def apply_retention() -> dict[str, int]:
     }
 
 
-# How long a sent acknowledgement is remembered, so that a redelivered task sends no second one.
-EMAIL_ACK_GUARD_SECONDS = 30 * 24 * 3600
+def email_acknowledgement_key(report_id: int) -> str:
+    """The outbox key of a report's acknowledgement: one per report, however often asked."""
+    return f"hotline.email_ack:{report_id}"
 
 
-def email_ack_cache_key(report_id: int) -> str:
-    return f"sigurnet:hotline:email-ack-sent:{report_id}"
+def enqueue_email_acknowledgement(report: Report) -> OutgoingMessage | None:
+    """Write the acknowledgement of an e-mailed report to the outbox; call it in the
+    transaction that files the report. Quotes nothing of their message.
 
-
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=10,  # about an hour; an acknowledgement that late is not worth more
-    acks_late=True,
-)
-def send_email_acknowledgement(report_id: int) -> bool:
-    """Tell the person who e-mailed a report its reference. Quotes nothing of their message.
-
-    Sent only for e-mail reports with a contact address (given with consent), in the report's
+    Only for e-mail reports with a contact address (given with consent), in the report's
     language, marked ``Auto-Submitted: auto-replied`` (RFC 3834) so that auto-responders do not
-    answer it. Without a field for the original Message-ID it carries no In-Reply-To.
-    Guard against a second e-mail when the task is delivered again: a cache key set after a
-    successful send (``email_ack_cache_key``). A redelivery after a worker died between the
-    send and the key, or after the cache was emptied, may send it twice: acceptable for a
-    receipt. Returns False when there was nothing to send.
+    answer it. Without a field for the original Message-ID it carries no In-Reply-To. One per
+    report (the outbox key): asking again returns the first. None when there is nothing to send.
     """
-    from django.core.cache import cache
-    from django.core.mail import EmailMessage
-
     from sigurnet.core.selectors import get_profile
     from sigurnet.hotline.models import Channel
 
-    report = Report.objects.filter(pk=report_id, channel=Channel.EMAIL).first()
-    if report is None or not report.reference:
-        return False
+    if report.channel != Channel.EMAIL or not report.reference:
+        return None
     if not (report.contact_consent and report.contact_email):
-        return False
-    key = email_ack_cache_key(report_id)
-    try:
-        if cache.get(key):
-            return False
-    except Exception:  # cache down: better a possible second receipt than none
-        log.warning("Cache unavailable; sending the acknowledgement of %s unguarded", report_id)
+        return None
     profile = get_profile()
     with override(report.language or settings.LANGUAGE_CODE):
         values = {
@@ -383,16 +363,25 @@ def send_email_acknowledgement(report_id: int) -> bool:
             _("This is an automatic reply. Please do not send us the content again."),
             values["centre"],
         ]
-    message = EmailMessage(
+    return outbox.enqueue(
+        kind="hotline.email_acknowledgement",
+        key=email_acknowledgement_key(report.pk),
+        to=[report.contact_email],
         subject=subject,
         body="\n\n".join(paragraphs) + "\n",
-        to=[report.contact_email],
-        reply_to=[profile.hotline_email] if profile.hotline_email else None,
+        reply_to=[profile.hotline_email] if profile.hotline_email else [],
         headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
     )
-    message.send()
-    try:
-        cache.set(key, timezone.now().isoformat(), EMAIL_ACK_GUARD_SECONDS)
-    except Exception:
-        log.warning("Cache unavailable; acknowledgement of %s sent but not remembered", report_id)
-    return True
+
+
+@shared_task
+def send_email_acknowledgement(report_id: int) -> bool:
+    """Kept for tasks queued by versions before the outbox: writes the acknowledgement to the
+    outbox unless it is there already. Returns whether it wrote one."""
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None:
+        return False
+    with transaction.atomic():
+        if OutgoingMessage.objects.filter(key=email_acknowledgement_key(report_id)).exists():
+            return False
+        return enqueue_email_acknowledgement(report) is not None

@@ -25,11 +25,12 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from sigurnet.core.models import OutgoingMessage
+from sigurnet.core.tasks import sweep_outbox
 from sigurnet.hotline import email_intake
 from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.email_intake import (
@@ -41,7 +42,7 @@ from sigurnet.hotline.email_intake import (
 from sigurnet.hotline.models import ContentItem, Evidence, HeldEmail, IngestedEmail, Report
 from sigurnet.hotline.tasks import (
     apply_retention,
-    email_ack_cache_key,
+    email_acknowledgement_key,
     send_email_acknowledgement,
 )
 from tests.conftest import free_port, requires_postgresql
@@ -281,6 +282,23 @@ def test_acknowledgement_goes_to_each_sender_with_the_reference_only(ingested):
         assert silent not in by_recipient
 
 
+def test_the_acknowledgement_is_written_with_the_report_and_sent_by_the_sweep(
+    maildir, settings, django_capture_on_commit_callbacks
+):
+    # The commit's callbacks are dropped: as if the broker was down when the report was filed.
+    with django_capture_on_commit_callbacks(execute=False):
+        run("--maildir", str(maildir))
+    assert mail.outbox == []
+    waiting = OutgoingMessage.objects.filter(
+        kind="hotline.email_acknowledgement", sent_at__isnull=True
+    )
+    assert waiting.count() == Report.objects.count() == FILED_SAMPLES
+    settings.SIGURNET_OUTBOX_SWEEP_SECONDS = 0
+    assert sweep_outbox() == FILED_SAMPLES
+    assert len(mail.outbox) == FILED_SAMPLES and not waiting.exists()
+    assert {m.to[0] for m in mail.outbox} == {r.contact_email for r in Report.objects.all()}
+
+
 def test_a_redelivered_acknowledgement_task_sends_nothing_twice(ingested):
     report = report_for("<plain-two-urls.1@mail.example.org>")
     mail.outbox.clear()
@@ -288,12 +306,16 @@ def test_a_redelivered_acknowledgement_task_sends_nothing_twice(ingested):
     assert mail.outbox == []
 
 
-def test_acknowledgement_is_sent_in_the_report_language(ingested):
+def test_acknowledgement_is_sent_in_the_report_language(
+    ingested, django_capture_on_commit_callbacks
+):
     report = report_for("<cp1250.3@example.rs>")
     Report.objects.filter(pk=report.pk).update(language="sr-latn")
-    cache.delete(email_ack_cache_key(report.pk))  # as if it had never been sent
+    # As if it had never been sent: the outbox row is gone.
+    OutgoingMessage.objects.filter(key=email_acknowledgement_key(report.pk)).delete()
     mail.outbox.clear()
-    assert send_email_acknowledgement(report.pk) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_email_acknowledgement(report.pk) is True
     (message,) = mail.outbox
     assert message.to == ["dragan.saric@example.rs"] and report.reference in message.body
 
