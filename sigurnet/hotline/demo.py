@@ -479,7 +479,7 @@ def _work_on(
         if spec.then == "answered":
             services.add_reporter_message(
                 report,
-                text="Demo: ovo je link.",
+                text="Ево тачне адресе.",
                 urls=["https://news.example.com/article/demo-1234?page=2#comments"],
             )
         return
