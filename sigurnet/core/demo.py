@@ -1,4 +1,5 @@
-"""Demo data for the quick start: a centre profile and one staff member per role."""
+"""Demo data for the quick start: a centre profile, one staff member per role, and hotline
+reports for the analysts' queue (``sigurnet.hotline.demo``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from sigurnet.core.roles import (
     sync_roles,
 )
 from sigurnet.core.services import save_profile
+from sigurnet.hotline.demo import create_demo_reports
 
 DEMO_PASSWORD = "demo-password-only"  # noqa: S105 - printed on screen: the quick start is not for real data
 
@@ -87,4 +89,5 @@ def create_demo_data() -> list[DemoLogin]:
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
         logins.append(DemoLogin(role=role.name, username=username, totp_secret=totp_secret(device)))
+    create_demo_reports(analyst="analyst", supervisor="hotline-lead")
     return logins

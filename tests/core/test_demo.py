@@ -11,8 +11,9 @@ from sigurnet.core.roles import ROLES
 
 
 @pytest.mark.django_db
-def test_demo_creates_one_staff_member_per_role_and_prints_logins(settings, capsys):
+def test_demo_creates_one_staff_member_per_role_and_prints_logins(settings, capsys, tmp_path):
     settings.DEBUG = True
+    settings.SIGURNET_EVIDENCE_ROOT = tmp_path / "evidence"  # the demo's evidence picture
     call_command("demo")
     out = capsys.readouterr().out
     for role in ROLES:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sigurnet.core.demo import DEMO_PASSWORD, create_demo_data
+from sigurnet.hotline.demo import demo_report_count
 
 
 class Command(BaseCommand):
@@ -33,4 +34,9 @@ class Command(BaseCommand):
         out.write(f"  {'role':<22}{'username':<16}TOTP secret")
         for login in logins:
             out.write(f"  {login.role:<22}{login.username:<16}{login.totp_secret}")
+        out.write("")
+        out.write(
+            f"  Hotline: {demo_report_count()} demo reports for the analysts' queue at "
+            f"{base}/staff/hotline/"
+        )
         out.write("")
