@@ -13,9 +13,9 @@ What :func:`latin_to_cyrillic` guarantees:
 * these are copied unchanged: Python and gettext placeholders (``%(name)s``, ``%s``, ``%%``,
   ``{name}``, ``{0}``), Django template tags (``{{ x }}``, ``{% x %}``), HTML tags with their
   attributes and HTML comments, HTML entities (``&amp;``, ``&#8212;``), URLs (``http://``,
-  ``https://``, ``ftp://``, ``mailto:``, ``www.``, bare domain names under common top-level
-  domains such as ``.rs`` and ``.ba``, and site paths such as ``/prijava/``), e-mail addresses,
-  and the words of :data:`KEEP_LATIN`;
+  ``https://``, ``ftp://``, even a bare scheme with nothing after it, ``mailto:``, ``www.``,
+  bare domain names under common top-level domains such as ``.rs`` and ``.ba``, and site paths
+  such as ``/prijava/``), e-mail addresses, and the words of :data:`KEEP_LATIN`;
 * foreign words, i.e. words containing ``q``, ``w``, ``x`` or ``y``, and Roman numerals
   (``II``, ``XXI``) stay wholly in Latin script, so no word comes out in mixed scripts;
 * everything else (digits, punctuation, Cyrillic, other alphabets) is copied unchanged.
@@ -269,7 +269,8 @@ _PROTECTED_PATTERNS: tuple[str, ...] = (
     r"<[A-Za-z/!?][^<>]*>",  # HTML tag with its attributes
     r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}",  # Django template variable, tag, comment
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",  # e-mail address
-    r"\b(?:https?|ftp)://[^\s<>\"']+|\bmailto:[^\s<>\"']+|\bwww\.[^\s<>\"']+",  # URL
+    # URL, also a bare scheme ("It starts with https://").
+    r"\b(?:https?|ftp)://[^\s<>\"']*|\bmailto:[^\s<>\"']+|\bwww\.[^\s<>\"']+",
     # Bare domain name such as "sigurnet.rs/prijava" (lower case only).
     rf"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})\b(?:/[^\s<>\"']*)?",
     # Site path such as "/prijava/novi/" (not "i/ili": it must not follow a letter or digit).

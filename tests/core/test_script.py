@@ -254,6 +254,13 @@ def test_urls_are_left_unchanged(url: str) -> None:
     assert latin_to_cyrillic(f"Posetite {url} danas") == f"Посетите {url} данас"
 
 
+@pytest.mark.parametrize("scheme", ["https://", "http://", "ftp://"])
+def test_a_bare_scheme_is_left_unchanged(scheme: str) -> None:
+    # "It starts with https://" must not tell a Cyrillic reader to type "хттпс://".
+    assert latin_to_cyrillic(f"Počinje sa {scheme}") == f"Почиње са {scheme}"
+    assert latin_to_cyrillic(f"Piše {scheme} na početku") == f"Пише {scheme} на почетку"
+
+
 def test_site_paths_are_left_unchanged_but_slash_between_words_is_not_a_path() -> None:
     assert (
         latin_to_cyrillic("Idi na /prijava/novi/ i/ili zovi") == "Иди на /prijava/novi/ и/или зови"
