@@ -288,3 +288,19 @@ def test_the_queue_reads_the_settings_once_not_once_per_row(signed_in, make_repo
     with CaptureQueriesContext(connection) as captured:
         client.get("/staff/hotline/")
     assert not any("hotline_hotlinesettings" in q["sql"] for q in captured)  # kept in memory
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("sr-latn", "Ciljno vreme od prijema do procene"),
+        ("sr", "Циљно време од пријема до процене"),
+        ("bs", "Ciljno vrijeme od prijema do procjene"),
+    ],
+)
+def test_the_settings_page_speaks_the_staff_language(signed_in, language, words):
+    supervisor = signed_in("Hotline supervisor")
+    supervisor.post("/staff/language/", {"language": language, "next": SETTINGS_URL})
+    page = supervisor.get(SETTINGS_URL).content.decode()
+    assert words in page
+    assert "Target time from receipt to assessment" not in page
