@@ -75,7 +75,7 @@ def test_saving_the_settings_unchanged_changes_and_records_nothing(signed_in):
     response = save(supervisor)
     assert "Nothing changed." in response.content.decode()
     assert not AuditEvent.objects.filter(action="hotline.settings_changed").exists()
-    assert not HotlineSettings.objects.exists()
+    assert selectors.hotline_settings() == selectors.resolve_settings(None)  # the defaults still
 
 
 def test_the_defaults_are_the_built_in_rules():
@@ -84,6 +84,8 @@ def test_the_defaults_are_the_built_in_rules():
     assert rules.target("phishing_fraud") == selectors.Target(48, False)
     assert rules.reveal_break_after == 25 and rules.four_eyes_for_csam
     assert services.question_text("address", "bs") == services.builtin_question("address", "bs")
+    # A new row (the model's defaults) means the same as no row.
+    assert selectors.resolve_settings(HotlineSettings()) == rules
 
 
 def test_an_impossible_setting_is_refused_with_a_message(signed_in):

@@ -105,7 +105,9 @@ def default_target(category: str) -> Target:
     return Target(hours=int(span.total_seconds() // 3600))
 
 
-def _resolve(row: HotlineSettings | None) -> TriageSettings:
+def resolve_settings(row: HotlineSettings | None) -> TriageSettings:
+    """The settings of ``row`` (None: no row yet) over the defaults; every category has a
+    target."""
     stored: dict[str, Any] = (row.target_times if row is not None else None) or {}
     targets: dict[str, Target] = {}
     for category in Category.values:
@@ -138,7 +140,7 @@ def hotline_settings() -> TriageSettings:
     now = monotonic()
     if memo is not None and memo[0] > now:
         return memo[1]
-    resolved = _resolve(HotlineSettings.objects.filter(pk=1).first())
+    resolved = resolve_settings(HotlineSettings.objects.filter(pk=1).first())
     _settings_memo = (now + SETTINGS_MEMO_SECONDS, resolved)  # one assignment: thread-safe
     return resolved
 

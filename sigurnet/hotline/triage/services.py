@@ -586,10 +586,11 @@ def save_settings(
     if reveal_break_after < 1 or any(t.hours < 1 for t in targets.values()):
         raise ValueError("targets and the break reminder are at least 1")
     with transaction.atomic():
-        row = HotlineSettings.objects.select_for_update().filter(pk=1).first()
-        before = selectors._resolve(row)
-        if row is None:
-            row = HotlineSettings(pk=1)
+        # The row with the model's defaults means the same as no row; made first so that two
+        # supervisors saving at once queue on its lock instead of both inserting it.
+        HotlineSettings.objects.get_or_create(pk=1)
+        row = HotlineSettings.objects.select_for_update().get(pk=1)
+        before = selectors.resolve_settings(row)
         new_targets = {
             category: targets.get(category) or before.target(category)
             for category in Category.values
