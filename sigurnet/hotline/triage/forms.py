@@ -191,6 +191,12 @@ def _field_suffix(language: str) -> str:
     return language.replace("-", "_")
 
 
+def html_lang(language: str) -> str:
+    """A language code as HTML's ``lang`` spells it ("sr-latn" -> "sr-Latn")."""
+    base, _sep, script = language.partition("-")
+    return f"{base}-{script.title()}" if script else base
+
+
 class HotlineSettingsForm(forms.Form):
     """The supervisors' settings. One target (hours, and whether only Monday to Friday counts)
     per category, the break reminder, four eyes, and every question in every language."""
@@ -239,7 +245,7 @@ class HotlineSettingsForm(forms.Form):
                 self.fields[name] = forms.CharField(
                     label=QUESTION_LANGUAGE_LABELS[language],
                     max_length=2000,
-                    widget=forms.Textarea(attrs={"rows": 3, "lang": language}),
+                    widget=forms.Textarea(attrs={"rows": 3, "lang": html_lang(language)}),
                 )
                 self.initial.setdefault(name, services.question_text(key, language))
                 names.append(name)
