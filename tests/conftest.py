@@ -137,3 +137,13 @@ def make_report(db: Any) -> Callable[..., Any]:
         return services.file_report(services.ReportSubmission(**fields), channel=channel).report
 
     return make
+
+
+# --- Hotline settings (issue 13): the supervisors' settings must not leak between tests -----
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hotline_settings() -> None:
+    from sigurnet.hotline.triage.selectors import forget_hotline_settings
+
+    forget_hotline_settings()

@@ -70,7 +70,14 @@ HOTLINE_ANALYST = Role(
 HOTLINE_SUPERVISOR = Role(
     "Hotline supervisor",
     _("Hotline supervisor"),
-    (*INSTITUTION_WRITE, *HOTLINE_TRIAGE, "hotline.assign_report"),
+    (
+        *INSTITUTION_WRITE,
+        *HOTLINE_TRIAGE,
+        "hotline.assign_report",
+        # The hotline's settings (/staff/hotline/settings/): targets, four eyes, questions.
+        "hotline.view_hotlinesettings",
+        "hotline.change_hotlinesettings",
+    ),
     uses_admin_site=True,
 )
 HELPLINE_COUNSELLOR = Role("Helpline counsellor", _("Helpline counsellor"), INSTITUTION_READ)

@@ -387,3 +387,33 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class HotlineSettings(models.Model):
+    """The hotline's working rules that a supervisor sets at /staff/hotline/settings/: one row
+    (pk 1). Until it exists, and for any part left empty, the built-in defaults apply
+    (``triage.selectors.hotline_settings`` reads it; ``triage.services.save_settings`` writes).
+    """
+
+    # Target time from receipt to assessment per category:
+    # {category: {"hours": int, "working_days": bool}}. With ``working_days`` only time on
+    # Monday to Friday (the centre's time zone) counts towards the target.
+    target_times = models.JSONField(default=dict, blank=True)
+    # The gentle break reminder appears after this many pictures revealed in a day.
+    reveal_break_after = models.PositiveIntegerField(default=25)
+    # A second analyst confirms an actionable CSAM assessment before anything is forwarded.
+    four_eyes_for_csam = models.BooleanField(default=True)
+    # Question templates that differ from the built-in ones: {key: {language: text}}, for
+    # "en", "sr-latn" and "bs" ("sr" is written from "sr-latn" in Cyrillic when asked).
+    questions = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("hotline settings")
+        verbose_name_plural = _("hotline settings")
+
+    def __str__(self) -> str:
+        return str(_("Hotline settings"))

@@ -227,11 +227,11 @@ def test_the_report_page_lists_reports_of_the_same_item_and_domain_and_their_ass
 
 
 def test_revealed_pictures_are_counted_for_the_analyst_with_a_break_reminder(
-    signed_in, make_report, monkeypatch
+    signed_in, make_report
 ):
-    from sigurnet.hotline.triage import selectors
+    from sigurnet.hotline.models import HotlineSettings
 
-    monkeypatch.setattr(selectors, "REVEAL_BREAK_AFTER", 2)
+    HotlineSettings.objects.create(pk=1, reveal_break_after=2)
     report = make_report(category="cyberbullying")
     pictures = [attach(report, picture()), attach(report, picture((0, 0, 200)))]
     client = signed_in("Hotline analyst", username="ana")

@@ -176,3 +176,100 @@ class AskReporterForm(forms.Form):
             "The reporter reads it with their receipt code. Write in the report's language."
         ),
     )
+
+
+# The longest target a supervisor may set: 90 days.
+MAX_TARGET_HOURS = 24 * 90
+QUESTION_LANGUAGE_LABELS = {
+    "en": _("English"),
+    "sr-latn": _("Serbian (Latin)"),
+    "bs": _("Bosnian"),
+}
+
+
+def _field_suffix(language: str) -> str:
+    return language.replace("-", "_")
+
+
+def html_lang(language: str) -> str:
+    """A language code as HTML's ``lang`` spells it ("sr-latn" -> "sr-Latn")."""
+    base, _sep, script = language.partition("-")
+    return f"{base}-{script.title()}" if script else base
+
+
+class HotlineSettingsForm(forms.Form):
+    """The supervisors' settings. One target (hours, and whether only Monday to Friday counts)
+    per category, the break reminder, four eyes, and every question in every language."""
+
+    reveal_break_after = forms.IntegerField(
+        label=_("Break reminder after this many pictures in a day"),
+        min_value=1,
+        max_value=1000,
+    )
+    four_eyes_for_csam = forms.BooleanField(
+        label=_("Four eyes for actionable child sexual abuse material"),
+        required=False,
+        help_text=_(
+            "A second analyst confirms the assessment before anything is forwarded. "
+            "A change applies to assessments made from then on."
+        ),
+    )
+
+    def __init__(self, *args: Any, current: selectors.TriageSettings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from sigurnet.hotline.triage import services
+
+        self.initial.setdefault("reveal_break_after", current.reveal_break_after)
+        self.initial.setdefault("four_eyes_for_csam", current.four_eyes_for_csam)
+        self.category_rows: list[tuple[Any, str, str]] = []
+        for value, label in Category.choices:
+            target = current.target(value)
+            hours, working = f"target_{value}", f"working_{value}"
+            self.fields[hours] = forms.IntegerField(
+                label=_("%(category)s: target in hours") % {"category": label},
+                min_value=1,
+                max_value=MAX_TARGET_HOURS,
+            )
+            self.fields[working] = forms.BooleanField(
+                label=_("%(category)s: count only Monday to Friday") % {"category": label},
+                required=False,
+            )
+            self.initial.setdefault(hours, target.hours)
+            self.initial.setdefault(working, target.working_days)
+            self.category_rows.append((label, hours, working))
+        self.question_groups: list[tuple[Any, list[str]]] = []
+        for key, label in QUESTION_CHOICES:
+            names = []
+            for language in selectors.QUESTION_LANGUAGES:
+                name = f"question_{key}_{_field_suffix(language)}"
+                self.fields[name] = forms.CharField(
+                    label=QUESTION_LANGUAGE_LABELS[language],
+                    max_length=2000,
+                    widget=forms.Textarea(attrs={"rows": 3, "lang": html_lang(language)}),
+                )
+                self.initial.setdefault(name, services.question_text(key, language))
+                names.append(name)
+            self.question_groups.append((label, names))
+
+    def category_fields(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [(label, self[hours], self[working]) for label, hours, working in self.category_rows]
+
+    def question_fields(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(label, [self[name] for name in names]) for label, names in self.question_groups]
+
+    def targets(self) -> dict[str, selectors.Target]:
+        return {
+            value: selectors.Target(
+                self.cleaned_data[f"target_{value}"], self.cleaned_data[f"working_{value}"]
+            )
+            for value in Category.values
+        }
+
+    def questions(self) -> dict[str, dict[str, str]]:
+        return {
+            key: {
+                language: self.cleaned_data[f"question_{key}_{_field_suffix(language)}"]
+                for language in selectors.QUESTION_LANGUAGES
+            }
+            for key, _label in QUESTION_CHOICES
+        }

@@ -6,8 +6,10 @@ report's own page, for a permitted analyst, and that display is audited by the v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,6 +26,7 @@ from sigurnet.hotline.models import (
     Channel,
     ContentItem,
     Evidence,
+    HotlineSettings,
     Message,
     Priority,
     Report,
@@ -34,14 +37,21 @@ from sigurnet.hotline.models import (
 PAGE_SIZE = 50
 # How many reports of the same item or domain the report's page lists beside it.
 CONTEXT_LIMIT = 20
-# Reviewer wellness: after this many pictures revealed in a day, a gentle break reminder.
-# Fixed for now; supervisors will set it (issue 13).
-REVEAL_BREAK_AFTER = 25
 
-# The centre's target time from receipt to assessment, per category. A fixed table for now;
-# supervisors will edit it (issue 13).
+# The defaults of the supervisors' settings (``HotlineSettings``), in force until a supervisor
+# changes them at /staff/hotline/settings/; read them through ``hotline_settings()``.
+# Reviewer wellness: after this many pictures revealed in a day, a gentle break reminder.
+REVEAL_BREAK_AFTER = 25
+# The centre's target time from receipt to assessment, per category (calendar time).
 DEFAULT_TARGET = timedelta(days=2)
 TARGET_TIMES: dict[str, timedelta] = {Category.CSAM: timedelta(hours=4)}
+# Four eyes on actionable child sexual abuse material.
+FOUR_EYES_FOR_CSAM = True
+# Each process keeps the settings this long in memory; another process sees a supervisor's
+# change within this time (the process that saved it at once).
+SETTINGS_MEMO_SECONDS = 5.0
+# The languages a supervisor writes question templates in; "sr" is "sr-latn" in Cyrillic.
+QUESTION_LANGUAGES = ("en", "sr-latn", "bs")
 
 OPEN_STATUSES = (Status.RECEIVED, Status.IN_ASSESSMENT, Status.NEEDS_INFO, Status.ASSESSED)
 # Pseudo-values of the status filter besides the statuses themselves.
@@ -63,8 +73,111 @@ ASSIGNEE_ME = "me"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Target:
+    """The target time of one category: ``hours`` from receipt to assessment; with
+    ``working_days`` only Monday to Friday counts."""
+
+    hours: int
+    working_days: bool = False
+
+    @property
+    def span(self) -> timedelta:
+        return timedelta(hours=self.hours)
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    """The supervisors' settings as the triage uses them: every category has its target."""
+
+    targets: Mapping[str, Target]
+    reveal_break_after: int
+    four_eyes_for_csam: bool
+    # Edited question templates: {key: {language: text}} (the built-in text otherwise).
+    questions: Mapping[str, Mapping[str, str]]
+
+    def target(self, category: str) -> Target:
+        return self.targets.get(category) or default_target(category)
+
+
+def default_target(category: str) -> Target:
+    span = TARGET_TIMES.get(category, DEFAULT_TARGET)
+    return Target(hours=int(span.total_seconds() // 3600))
+
+
+def resolve_settings(row: HotlineSettings | None) -> TriageSettings:
+    """The settings of ``row`` (None: no row yet) over the defaults; every category has a
+    target."""
+    stored: dict[str, Any] = (row.target_times if row is not None else None) or {}
+    targets: dict[str, Target] = {}
+    for category in Category.values:
+        value = stored.get(category)
+        if isinstance(value, dict) and isinstance(value.get("hours"), int) and value["hours"] > 0:
+            targets[category] = Target(value["hours"], bool(value.get("working_days")))
+        else:
+            targets[category] = default_target(category)
+    questions: dict[str, dict[str, str]] = {}
+    for key, texts in ((row.questions if row is not None else None) or {}).items():
+        if isinstance(texts, dict):
+            questions[str(key)] = {
+                str(lang): text
+                for lang, text in texts.items()
+                if lang in QUESTION_LANGUAGES and isinstance(text, str) and text.strip()
+            }
+    if row is None:
+        return TriageSettings(targets, REVEAL_BREAK_AFTER, FOUR_EYES_FOR_CSAM, questions)
+    return TriageSettings(targets, row.reveal_break_after, row.four_eyes_for_csam, questions)
+
+
+_settings_memo: tuple[float, TriageSettings] | None = None
+
+
+def hotline_settings() -> TriageSettings:
+    """The supervisors' settings, kept a few seconds per process (``SETTINGS_MEMO_SECONDS``):
+    a queue page reads them once per row without a query per row."""
+    global _settings_memo
+    memo = _settings_memo
+    now = monotonic()
+    if memo is not None and memo[0] > now:
+        return memo[1]
+    resolved = resolve_settings(HotlineSettings.objects.filter(pk=1).first())
+    _settings_memo = (now + SETTINGS_MEMO_SECONDS, resolved)  # one assignment: thread-safe
+    return resolved
+
+
+def forget_hotline_settings() -> None:
+    """Drop this process's copy of the settings (``services.save_settings`` calls it)."""
+    global _settings_memo
+    _settings_memo = None
+
+
 def target_time(category: str) -> timedelta:
-    return TARGET_TIMES.get(category, DEFAULT_TARGET)
+    return hotline_settings().target(category).span
+
+
+# 1970-01-05 was a Monday: the origin of the Monday-to-Friday clock below.
+_MONDAY = date(1970, 1, 5)
+
+
+def _weekday_microseconds(moment: datetime) -> int:
+    """Monday-to-Friday time from ``_MONDAY`` to ``moment``, by the centre's local clock."""
+    local = timezone.localtime(moment).replace(tzinfo=None)
+    weeks, weekday = divmod((local.date() - _MONDAY).days, 7)
+    day = timedelta(days=1) // timedelta(microseconds=1)
+    counted = (weeks * 5 + min(weekday, 5)) * day
+    if weekday < 5:
+        since_midnight = local - datetime.combine(local.date(), datetime.min.time())
+        counted += since_midnight // timedelta(microseconds=1)
+    return counted
+
+
+def counted_age(received_at: datetime, now: datetime, *, working_days: bool) -> timedelta:
+    """The time since receipt that counts towards a target: all of it, or with
+    ``working_days`` only what fell on Monday to Friday (Saturdays and Sundays are skipped)."""
+    if not working_days:
+        return now - received_at
+    counted = _weekday_microseconds(now) - _weekday_microseconds(received_at)
+    return timedelta(microseconds=max(counted, 0))
 
 
 def duration_label(span: timedelta) -> str:
@@ -131,6 +244,8 @@ class QueueRow:
     age: timedelta
     target: timedelta
     answered: bool = False  # the reporter wrote after the hotline's last message
+    working_days: bool = False  # only Monday to Friday counts towards the target
+    counted: timedelta | None = None  # the age that counts (``age`` unless working days)
 
     @property
     def age_label(self) -> str:
@@ -138,11 +253,15 @@ class QueueRow:
 
     @property
     def target_label(self) -> str:
-        return duration_label(self.target)
+        label = duration_label(self.target)
+        if self.working_days:
+            return _("%(span)s (Monday to Friday)") % {"span": label}
+        return label
 
     @property
     def overdue(self) -> bool:
-        return self.age > self.target and self.report.status in (
+        counted = self.age if self.counted is None else self.counted
+        return counted > self.target and self.report.status in (
             Status.RECEIVED,
             Status.IN_ASSESSMENT,
             Status.NEEDS_INFO,
@@ -374,12 +493,19 @@ def queue_page(
         has_next = len(rows) > page_size
         rows = rows[:page_size]
         has_previous = cursor is not None
-    page = QueuePage(
-        rows=[
-            QueueRow(report=r, age=now - r.received_at, target=target_time(r.category))
-            for r in rows
-        ]
-    )
+    rules = hotline_settings()
+    page = QueuePage(rows=[])
+    for r in rows:
+        target = rules.target(r.category)
+        page.rows.append(
+            QueueRow(
+                report=r,
+                age=now - r.received_at,
+                target=target.span,
+                working_days=target.working_days,
+                counted=counted_age(r.received_at, now, working_days=target.working_days),
+            )
+        )
     answered = _answered([r.pk for r in rows])
     for row in page.rows:
         row.answered = row.report.pk in answered

@@ -15,15 +15,18 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from sigurnet.core.script import latin_to_cyrillic
 from sigurnet.core.services import record_audit_event
 from sigurnet.hotline.models import (
     URGENT_CATEGORIES,
     Assessment,
     Category,
     ContentItem,
+    HotlineSettings,
     Report,
     Status,
 )
+from sigurnet.hotline.triage import selectors
 
 OBJECT_TYPE = "hotline.report"
 
@@ -45,6 +48,7 @@ class TriageAction:
     CONFIRMED = "hotline.assessment_confirmed"
     DISPUTED = "hotline.assessment_disputed"
     CATEGORY_CORRECTED = "hotline.category_corrected"
+    SETTINGS_CHANGED = "hotline.settings_changed"
 
 
 # How the audit trail names these actions (registered in ``HotlineConfig.ready``).
@@ -63,6 +67,7 @@ TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
     TriageAction.CONFIRMED: _("Assessment confirmed"),
     TriageAction.DISPUTED: _("Assessment disputed"),
     TriageAction.CATEGORY_CORRECTED: _("Report category corrected"),
+    TriageAction.SETTINGS_CHANGED: _("Hotline settings changed"),
 }
 
 
@@ -97,8 +102,9 @@ OUTCOME_STATUS: Mapping[str, str] = {
 
 
 # Four eyes on actionable child sexual abuse material: a second analyst confirms before the
-# report can be forwarded. On by default; a supervisor setting will switch it (issue 13).
-FOUR_EYES_FOR_CSAM = True
+# report can be forwarded. A supervisor setting (``HotlineSettings.four_eyes_for_csam``); this
+# is its default.
+FOUR_EYES_FOR_CSAM = selectors.FOUR_EYES_FOR_CSAM
 
 
 # What an actionable CSAM assessment must say, as INHOPE's ICCAM classifies.
@@ -106,8 +112,10 @@ CSAM_CLASSIFICATION = ("legal_class", "victim_age", "victim_gender", "content_ki
 
 
 def needs_four_eyes(outcome: str, category: str) -> bool:
+    """Whether a new assessment must wait for a second analyst. The setting applies to
+    assessments made from then on: one already waiting keeps waiting."""
     return (
-        FOUR_EYES_FOR_CSAM
+        selectors.hotline_settings().four_eyes_for_csam
         and outcome == Assessment.Outcome.ACTIONABLE
         and category == Category.CSAM
     )
@@ -499,7 +507,7 @@ def dispute(
 
 
 # Questions for the usual gaps, written to the reporter (often a child) in the report's own
-# language. Fixed for now; supervisors will edit them (issue 13).
+# language. The built-in texts: supervisors edit them (``HotlineSettings.questions``).
 QUESTIONS = {
     "address": _(
         "Thank you for your report. Can you send us the exact web address where you saw it? "
@@ -514,12 +522,24 @@ QUESTIONS = {
 }
 
 
-def question_text(key: str, language: str) -> str:
-    """A question of ``QUESTIONS`` in ``language`` (the report's), '' for an unknown key."""
-    if key not in QUESTIONS:
-        return ""
+def builtin_question(key: str, language: str) -> str:
+    """The built-in text of a question of ``QUESTIONS`` in ``language``."""
     with translation.override(language):
         return str(QUESTIONS[key])
+
+
+def question_text(key: str, language: str) -> str:
+    """A question of ``QUESTIONS`` in ``language`` (the report's), '' for an unknown key: the
+    supervisors' text where they edited it ("sr" is their "sr-latn" text in Cyrillic), the
+    built-in translation otherwise."""
+    if key not in QUESTIONS:
+        return ""
+    edited = selectors.hotline_settings().questions.get(key, {})
+    if language == "sr" and edited.get("sr-latn"):
+        return latin_to_cyrillic(edited["sr-latn"])
+    if edited.get(language):
+        return edited[language]
+    return builtin_question(key, language)
 
 
 def ask_reporter(
@@ -544,3 +564,85 @@ def ask_reporter(
             detail={"message": message.pk},
         )
     return message
+
+
+def save_settings(
+    *,
+    targets: Mapping[str, selectors.Target],
+    reveal_break_after: int,
+    four_eyes_for_csam: bool,
+    questions: Mapping[str, Mapping[str, str]],
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """A supervisor's new settings; returns the names of what changed (audited as
+    ``hotline.settings_changed`` with the old and new values, nothing when nothing changed).
+
+    Every category keeps a target (a missing one stays as it is). A question text equal to the
+    built-in translation is not stored, so that a corrected translation reaches it.
+    """
+    if not actor.has_perm("hotline.change_hotlinesettings"):  # type: ignore[attr-defined]
+        raise TriageRefused("permission")
+    if reveal_break_after < 1 or any(t.hours < 1 for t in targets.values()):
+        raise ValueError("targets and the break reminder are at least 1")
+    with transaction.atomic():
+        # The row with the model's defaults means the same as no row; made first so that two
+        # supervisors saving at once queue on its lock instead of both inserting it.
+        HotlineSettings.objects.get_or_create(pk=1)
+        row = HotlineSettings.objects.select_for_update().get(pk=1)
+        before = selectors.resolve_settings(row)
+        new_targets = {
+            category: targets.get(category) or before.target(category)
+            for category in Category.values
+        }
+        stored_questions: dict[str, dict[str, str]] = {}
+        for key in QUESTIONS:
+            for language in selectors.QUESTION_LANGUAGES:
+                text = (questions.get(key, {}).get(language) or "").strip()
+                if text and text != builtin_question(key, language).strip():
+                    stored_questions.setdefault(key, {})[language] = text
+        detail: dict[str, Any] = {}
+        for category in Category.values:
+            old, new = before.target(category), new_targets[category]
+            if old != new:
+                detail[f"target.{category}"] = {
+                    "from": [old.hours, old.working_days],
+                    "to": [new.hours, new.working_days],
+                }
+        if before.reveal_break_after != reveal_break_after:
+            detail["reveal_break_after"] = {
+                "from": before.reveal_break_after,
+                "to": reveal_break_after,
+            }
+        if before.four_eyes_for_csam != four_eyes_for_csam:
+            detail["four_eyes_for_csam"] = {
+                "from": before.four_eyes_for_csam,
+                "to": four_eyes_for_csam,
+            }
+        for key in QUESTIONS:
+            for language in selectors.QUESTION_LANGUAGES:
+                old_text = before.questions.get(key, {}).get(language, "")
+                if old_text != stored_questions.get(key, {}).get(language, ""):
+                    detail[f"question.{key}.{language}"] = "edited"
+        if not detail:
+            return []
+        row.target_times = {
+            category: {"hours": t.hours, "working_days": t.working_days}
+            for category, t in new_targets.items()
+        }
+        row.reveal_break_after = reveal_break_after
+        row.four_eyes_for_csam = four_eyes_for_csam
+        row.questions = stored_questions
+        row.updated_by = actor  # type: ignore[assignment]
+        row.save()
+        record_audit_event(
+            TriageAction.SETTINGS_CHANGED,
+            actor=actor,
+            request=request,
+            object_type="hotline.hotlinesettings",
+            object_id=1,
+            detail=detail,
+        )
+        transaction.on_commit(selectors.forget_hotline_settings)
+    selectors.forget_hotline_settings()
+    return sorted(detail)

@@ -6,8 +6,9 @@ app_name = "hotline-triage"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    # Before "<str:key>/": "items" is never a reference.
+    # Before "<str:key>/": "items" and "settings" are never references.
     path("items/", views.items, name="items"),
+    path("settings/", views.hotline_settings, name="settings"),
     path("items/<int:item_id>/duplicates/", views.item_duplicates, name="item-duplicates"),
     path("<str:key>/", views.detail, name="detail"),
     path("<str:key>/claim/", views.claim, name="claim"),

@@ -23,6 +23,7 @@ from sigurnet.hotline.triage.forms import (
     AskReporterForm,
     AssessmentForm,
     AssignForm,
+    HotlineSettingsForm,
     QuestionChoiceForm,
     QueueFilterForm,
 )
@@ -33,6 +34,7 @@ CHANGE = "hotline.change_report"
 EVIDENCE = "hotline.view_evidence"
 ASSESS = "hotline.add_assessment"
 ASSIGN = "hotline.assign_report"
+SETTINGS = "hotline.change_hotlinesettings"
 
 # The fields of a report that are decrypted for its page (named in the audit trail).
 DECRYPTED_FIELDS = [
@@ -121,7 +123,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "can_change": request.user.has_perm(CHANGE),
             "revealed_today": revealed,
-            "take_a_break": revealed >= selectors.REVEAL_BREAK_AFTER,
+            "take_a_break": revealed >= selectors.hotline_settings().reveal_break_after,
+            "can_change_settings": request.user.has_perm(SETTINGS),
             "revealed_by_person": (
                 selectors.revealed_today_by_person() if request.user.has_perm(ASSIGN) else None
             ),
@@ -231,7 +234,7 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
     }
     revealed_today = selectors.revealed_today(request.user)
     context["revealed_today"] = revealed_today
-    context["take_a_break"] = revealed_today >= selectors.REVEAL_BREAK_AFTER
+    context["take_a_break"] = revealed_today >= selectors.hotline_settings().reveal_break_after
     return render(request, "hotline/triage/detail.html", context)
 
 
@@ -445,3 +448,29 @@ def assess(request: HttpRequest, key: str) -> HttpResponse:
             )
             return HttpResponseRedirect(_detail_url(report))
     return render(request, "hotline/triage/assess.html", {"report": report, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, SETTINGS)
+def hotline_settings(request: HttpRequest) -> HttpResponse:
+    """The supervisors' settings: target times, the break reminder, four eyes, questions."""
+    form = HotlineSettingsForm(request.POST or None, current=selectors.hotline_settings())
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.save_settings(
+                targets=form.targets(),
+                reveal_break_after=form.cleaned_data["reveal_break_after"],
+                four_eyes_for_csam=form.cleaned_data["four_eyes_for_csam"],
+                questions=form.questions(),
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            if changed:
+                messages.success(request, _("The settings are saved."))
+            else:
+                messages.info(request, _("Nothing changed."))
+            return HttpResponseRedirect(reverse("hotline-triage:settings"))
+    return render(request, "hotline/triage/settings.html", {"form": form})
