@@ -176,3 +176,15 @@ class AskReporterForm(forms.Form):
             "The reporter reads it with their receipt code. Write in the report's language."
         ),
     )
+
+
+FEEDBACK_CHOICES = [
+    ("received", _("Received")),
+    ("forwarded", _("Forwarded")),
+    ("removed", _("Removed")),
+    ("not_illegal", _("Not illegal, with the helpline's offer")),
+]
+
+
+class FeedbackChoiceForm(forms.Form):
+    template = forms.ChoiceField(label=_("Start from a template"), choices=FEEDBACK_CHOICES)
