@@ -6,6 +6,7 @@ carries the hotline's text and the reference, never what the reporter sent."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -263,3 +264,64 @@ def test_untrusted_text_is_escaped_on_the_feedback_page(signed_in):
     detail = holder.get(f"/staff/hotline/{filed.report.reference}/").content.decode()
     assert "<script>alert(1)</script>" not in detail and "<img src=x" not in detail
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail  # the message, shown as text
+
+
+def report_through_the_form(client: Client, language: str, you: dict[str, str]) -> str:
+    """Walk the public report form; the receipt code shown at the end."""
+    steps = [
+        ("", {"category": "cyberbullying"}),
+        ("where/", {"urls": URL, "platform": "", "account": ""}),
+        ("details/", {"description": DESCRIPTION}),
+        ("you/", you),
+    ]
+    for path, data in steps:
+        if path == "you/":
+            form = client.get(f"/{language}/report/you/").content.decode()
+            assert 'name="news_notice"' in form
+        response = client.post(f"/{language}/report/{path}", data)
+        assert response.status_code == 302, (path, response.content.decode()[:2000])
+    response = client.post(f"/{language}/report/check/")
+    page = client.get(response["Location"]).content.decode()
+    match = re.search(r'<p class="receipt" id="receipt">([\d ]+)</p>', page)
+    assert match, page
+    return match.group(1)
+
+
+def test_a_reporter_who_asked_only_for_a_notice_gets_one_with_nothing_of_the_report(
+    settings, tmp_path, analyst, django_capture_on_commit_callbacks
+):
+    settings.SIGURNET_FORM_MIN_SECONDS = 0
+    settings.SIGURNET_EVIDENCE_ROOT = tmp_path / "evidence"
+    reporter = Client()
+    receipt = report_through_the_form(
+        reporter,
+        "sr-latn",
+        {"contact_email": "dete@example.org", "contact_consent": "on", "news_notice": "on"},
+    )
+    report = Report.objects.get()
+    assert report.news_notice and report.contact_email == "dete@example.org"
+    take(analyst, report)
+    ask_page = analyst.get(f"/staff/hotline/{report.reference}/ask/").content.decode()
+    assert "only that there is a new message" in ask_page
+    with django_capture_on_commit_callbacks(execute=True):
+        analyst.post(f"/staff/hotline/{report.reference}/ask/", {"text": QUESTION})
+        analyst.post(f"/staff/hotline/{report.reference}/feedback/", {"text": "Uklonjeno je."})
+    assert len(mail.outbox) == 2
+    for sent in mail.outbox:
+        assert sent.to == ["dete@example.org"]
+        assert sent.subject == "Imaš novu poruku"
+        assert "/sr-latn/report/status/" in sent.body and "kod potvrde" in sent.body
+        for secret in (report.reference, "tačna adresa", "Uklonjeno", "tajni-opis", "tajna"):
+            assert secret not in sent.body and secret not in sent.subject, secret
+    page = receipt_page(receipt)
+    assert "Koja je tačna adresa stranice?" in page and "Uklonjeno je." in page
+
+
+def test_a_notice_needs_an_email_and_consent(make_report):
+    assert not make_report(news_notice=True).news_notice  # anonymous
+    assert not make_report(
+        news_notice=True, contact_phone="+381 60 000 000", contact_consent=True
+    ).news_notice
+    assert not make_report(
+        news_notice=True, contact_email="dete@example.org", contact_consent=False
+    ).news_notice

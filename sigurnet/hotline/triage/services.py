@@ -571,6 +571,30 @@ def reporter_mail_key(message_id: int) -> str:
     return f"hotline.reporter_mail:{message_id}"
 
 
+def _news_notice_mail(report: Report) -> tuple[str, str]:
+    """Subject and body of the notice that news waits, for a reporter who asked for no content:
+    no text, no reference, nothing about the report. In the report's language."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from sigurnet.core.selectors import get_profile
+
+    profile = get_profile()
+    with translation.override(report.language or settings.LANGUAGE_CODE):
+        url = settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + reverse("report-status")
+        subject = str(_("There is a new message for you"))
+        paragraphs = [
+            str(_("Hello,")),
+            _(
+                "There is a new message for you. To read it, open this page and type your "
+                "receipt code: %(url)s"
+            )
+            % {"url": url},
+            profile.centre_name or "Sigurnet",
+        ]
+    return subject, "\n\n".join(paragraphs) + "\n"
+
+
 def _reporter_mail(report: Report, text: str, *, kind: str) -> tuple[str, str]:
     """Subject and body of the e-mail that carries ``text``, in the report's language."""
     from django.conf import settings
@@ -615,7 +639,10 @@ def _email_reporter(report: Report, message: Any, *, kind: str) -> bool:
     address = reporter_address(report)
     if not address:
         return False
-    subject, body = _reporter_mail(report, message.body, kind=kind)
+    if report.news_notice:
+        subject, body = _news_notice_mail(report)
+    else:
+        subject, body = _reporter_mail(report, message.body, kind=kind)
     hotline_email = get_profile().hotline_email
     outbox.enqueue(
         kind=kind,
