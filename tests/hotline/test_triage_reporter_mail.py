@@ -280,6 +280,9 @@ def report_through_the_form(client: Client, language: str, you: dict[str, str]) 
             assert 'name="news_notice"' in form
         response = client.post(f"/{language}/report/{path}", data)
         assert response.status_code == 302, (path, response.content.decode()[:2000])
+    check = client.get(f"/{language}/report/check/").content.decode()
+    if you.get("news_notice"):
+        assert "Imejlom ti javljamo samo da je stigla nova poruka." in check
     response = client.post(f"/{language}/report/check/")
     page = client.get(response["Location"]).content.decode()
     match = re.search(r'<p class="receipt" id="receipt">([\d ]+)</p>', page)
