@@ -328,3 +328,14 @@ def test_a_notice_needs_an_email_and_consent(make_report):
     assert not make_report(
         news_notice=True, contact_email="dete@example.org", contact_consent=False
     ).news_notice
+
+
+def test_the_api_takes_the_news_notice_with_an_email_and_consent(client):
+    contact = {"email": "dete@example.org", "consent": True, "news_notice": True}
+    response = client.post(
+        "/api/v1/reports",
+        {"category": "phishing_fraud", "urls": [URL], "description": "x", "contact": contact},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert Report.objects.get().news_notice is True
