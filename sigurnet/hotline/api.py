@@ -37,6 +37,7 @@ API_FIELD_NAMES = {
     "contact_email": "contact.email",
     "contact_phone": "contact.phone",
     "contact_consent": "contact.consent",
+    "news_notice": "contact.news_notice",
     "text": "text",
     "__all__": "non_field_errors",
 }
@@ -139,6 +140,13 @@ class Contact(BaseModel):
         description=(
             "The reporter may be contacted about the report. Must be true when an e-mail "
             "address or phone number is given."
+        ),
+    )
+    news_notice: bool = Field(
+        False,
+        description=(
+            "E-mails to the reporter only say that a new message waits on the receipt page, "
+            "with nothing of the report or the message. Kept only with an e-mail and consent."
         ),
     )
 
@@ -446,6 +454,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
             "contact_email": payload.contact.email,
             "contact_phone": payload.contact.phone,
             "contact_consent": payload.contact.consent,
+            "news_notice": payload.contact.news_notice,
         }
     )
     if not form.is_valid():

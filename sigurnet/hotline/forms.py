@@ -319,6 +319,13 @@ class YouForm(HoneypotMixin):
     contact_consent = forms.BooleanField(
         label=_("You can contact me about this report."), required=False
     )
+    news_notice = forms.BooleanField(
+        label=_(
+            "By e-mail, only tell me that there is a new message on my report's page. "
+            "Write nothing about the report in the e-mail."
+        ),
+        required=False,
+    )
 
     def clean_contact_phone(self) -> str:
         phone: str = self.cleaned_data.get("contact_phone", "")
@@ -386,6 +393,7 @@ class ReportForm(WhatForm, WhereForm, YouForm):
             contact_email=data.get("contact_email", ""),
             contact_phone=data.get("contact_phone", ""),
             contact_consent=bool(data.get("contact_consent")),
+            news_notice=bool(data.get("news_notice")),
             evidence_ids=evidence_ids or [],
         )
 

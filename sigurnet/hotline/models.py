@@ -125,6 +125,9 @@ class Report(models.Model):
     contact_email = EncryptedCharField(blank=True)
     contact_phone = EncryptedCharField(blank=True)
     contact_consent = models.BooleanField(default=False)
+    # The reporter asked that e-mails say only that news waits on the receipt page: no text,
+    # no reference, nothing about the report (hotline/triage/services.py ``_email_reporter``).
+    news_notice = models.BooleanField(default=False)
     partner = models.ForeignKey(
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )

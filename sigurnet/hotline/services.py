@@ -47,6 +47,7 @@ class ReportSubmission:
     contact_email: str = ""
     contact_phone: str = ""
     contact_consent: bool = False
+    news_notice: bool = False  # e-mails only say that news waits (needs an e-mail and consent)
     evidence_ids: list[int] = field(default_factory=list)
 
 
@@ -131,6 +132,7 @@ def file_report(
         contact_email=submission.contact_email if consent else "",
         contact_phone=submission.contact_phone if consent else "",
         contact_consent=consent,
+        news_notice=consent and submission.news_notice and bool(submission.contact_email),
         partner=partner,
     )
     year = timezone.localtime(report.received_at).year

@@ -54,6 +54,7 @@ def pages(report) -> list[tuple[str, str, str]]:
         ("assign", "post", f"/staff/hotline/{ref}/assign/"),
         ("assess", "get", f"/staff/hotline/{ref}/assess/"),
         ("ask", "get", f"/staff/hotline/{ref}/ask/"),
+        ("feedback", "get", f"/staff/hotline/{ref}/feedback/"),
         ("confirm", "post", f"/staff/hotline/{ref}/confirm/"),
         ("dispute", "post", f"/staff/hotline/{ref}/dispute/"),
         ("open-url", "get", f"/staff/hotline/{ref}/urls/0/open/"),

@@ -273,3 +273,15 @@ class HotlineSettingsForm(forms.Form):
             }
             for key, _label in QUESTION_CHOICES
         }
+
+
+FEEDBACK_CHOICES = [
+    ("received", _("Received")),
+    ("forwarded", _("Forwarded")),
+    ("removed", _("Removed")),
+    ("not_illegal", _("Not illegal, with the helpline's offer")),
+]
+
+
+class FeedbackChoiceForm(forms.Form):
+    template = forms.ChoiceField(label=_("Start from a template"), choices=FEEDBACK_CHOICES)

@@ -49,6 +49,7 @@ class TriageAction:
     DISPUTED = "hotline.assessment_disputed"
     CATEGORY_CORRECTED = "hotline.category_corrected"
     SETTINGS_CHANGED = "hotline.settings_changed"
+    FEEDBACK_SENT = "hotline.feedback_sent"
 
 
 # How the audit trail names these actions (registered in ``HotlineConfig.ready``).
@@ -68,6 +69,7 @@ TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
     TriageAction.DISPUTED: _("Assessment disputed"),
     TriageAction.CATEGORY_CORRECTED: _("Report category corrected"),
     TriageAction.SETTINGS_CHANGED: _("Hotline settings changed"),
+    TriageAction.FEEDBACK_SENT: _("Feedback sent to the reporter"),
 }
 
 
@@ -556,6 +558,7 @@ def ask_reporter(
     with transaction.atomic():
         transition(report, Status.NEEDS_INFO, actor=actor, request=request)
         message = add_hotline_message(report, text=text.strip(), author_id=actor.pk)
+        _email_reporter(report, message, kind=MAIL_QUESTION)
         _audit(
             TriageAction.REPORTER_ASKED,
             report,
@@ -646,3 +649,193 @@ def save_settings(
         transaction.on_commit(selectors.forget_hotline_settings)
     selectors.forget_hotline_settings()
     return sorted(detail)
+
+
+# --- E-mail to the reporter, and feedback -------------------------------------------------
+# A question or feedback reaches the reporter by e-mail only where they gave an address and
+# agreed to be contacted (for an e-mailed report: the sender, see ``email_intake``). The e-mail
+# carries the hotline's text and the reference, and says how to answer; never the description,
+# the addresses or anything else the reporter sent.
+
+MAIL_QUESTION = "hotline.reporter_question"
+MAIL_FEEDBACK = "hotline.reporter_feedback"
+
+
+def reporter_address(report: Report) -> str:
+    """Where an e-mail to the reporter goes, '' when it may not go anywhere."""
+    if not report.contact_consent or not report.reference:
+        return ""
+    return (report.contact_email or "").strip()
+
+
+def reporter_mail_key(message_id: int) -> str:
+    """The outbox key of the e-mail that carries hotline message ``message_id``: one each."""
+    return f"hotline.reporter_mail:{message_id}"
+
+
+def _news_notice_mail(report: Report) -> tuple[str, str]:
+    """Subject and body of the notice that news waits, for a reporter who asked for no content:
+    no text, no reference, nothing about the report. In the report's language."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from sigurnet.core.selectors import get_profile
+
+    profile = get_profile()
+    with translation.override(report.language or settings.LANGUAGE_CODE):
+        url = settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + reverse("report-status")
+        subject = str(_("There is a new message for you"))
+        paragraphs = [
+            str(_("Hello,")),
+            _(
+                "There is a new message for you. To read it, open this page and type your "
+                "receipt code: %(url)s"
+            )
+            % {"url": url},
+            profile.centre_name or "Sigurnet",
+        ]
+    return subject, "\n\n".join(paragraphs) + "\n"
+
+
+def _reporter_mail(report: Report, text: str, *, kind: str) -> tuple[str, str]:
+    """Subject and body of the e-mail that carries ``text``, in the report's language."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from sigurnet.core.selectors import get_profile
+
+    profile = get_profile()
+    with translation.override(report.language or settings.LANGUAGE_CODE):
+        values = {
+            "reference": report.reference or "",
+            "centre": profile.centre_name or "Sigurnet",
+            "url": settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + reverse("report-status"),
+        }
+        if kind == MAIL_QUESTION:
+            subject = _("A question about your report %(reference)s") % values
+            opening = _("We have a question about your report %(reference)s:") % values
+        else:
+            subject = _("News about your report %(reference)s") % values
+            opening = _("We have news about your report %(reference)s:") % values
+        paragraphs = [
+            str(_("Hello,")),
+            opening,
+            text.strip(),
+            _(
+                "To answer, reply to this e-mail and keep %(reference)s in the subject. Or "
+                "answer on your receipt page with your receipt code: %(url)s"
+            )
+            % values,
+            str(_("Please do not send us pictures or videos of abuse.")),
+            values["centre"],
+        ]
+    return subject, "\n\n".join(paragraphs) + "\n"
+
+
+def _email_reporter(report: Report, message: Any, *, kind: str) -> bool:
+    """Write the e-mail that carries hotline ``message`` to the outbox, in the caller's
+    transaction, if the reporter may be written to. Whether it did."""
+    from sigurnet.core import outbox
+    from sigurnet.core.selectors import get_profile
+
+    address = reporter_address(report)
+    if not address:
+        return False
+    if report.news_notice:
+        subject, body = _news_notice_mail(report)
+    else:
+        subject, body = _reporter_mail(report, message.body, kind=kind)
+    hotline_email = get_profile().hotline_email
+    outbox.enqueue(
+        kind=kind,
+        key=reporter_mail_key(message.pk),
+        to=[address],
+        subject=subject,
+        body=body,
+        reply_to=[hotline_email] if hotline_email else [],
+        # Written by a person, sent by the platform: auto-responders (out of office) should not
+        # answer it, or their reply would look like the reporter's answer.
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    return True
+
+
+# Feedback for the usual outcomes, to the reporter (often a child) in the report's language.
+FEEDBACK = {
+    "received": _(
+        "Thank you for your report. We received it and our analysts are checking it. We will "
+        "write here again when we know more."
+    ),
+    "forwarded": _(
+        "Thank you for your report. We checked it and passed it on to those who can act: the "
+        "police, a hotline in another country or the service where it was posted."
+    ),
+    "removed": _(
+        "Thank you for your report. What you reported has been removed. You helped make the "
+        "internet safer."
+    ),
+    "not_illegal": _(
+        "Thank you for your report. We checked it carefully. It is not against the law, so we "
+        "cannot have it removed. It can still hurt or worry you."
+    ),
+}
+# The templates that end with the helpline's offer.
+FEEDBACK_WITH_HELPLINE = frozenset({"not_illegal"})
+
+
+def helpline_offer() -> str:
+    """The helpline's offer in the active language, with its phone and hours from the profile."""
+    from sigurnet.core import opening_hours
+    from sigurnet.core.selectors import get_profile
+
+    profile = get_profile()
+    hours = opening_hours.OpeningHours.of(profile)
+    when = " ".join(
+        line.rstrip(".") + "." for line in (opening_hours.describe(hours) if hours else [])
+    )
+    if profile.helpline_hours:
+        when = f"{when} {profile.helpline_hours}".strip()
+    if profile.helpline_phone:
+        offer = _("If you want to talk about it, call our helpline: %(phone)s.") % {
+            "phone": profile.helpline_phone
+        }
+    else:
+        offer = str(_("If you want to talk about it, our helpline is there for you."))
+    return f"{offer} {when}".strip()
+
+
+def feedback_text(key: str, language: str) -> str:
+    """A template of ``FEEDBACK`` in ``language`` (the report's), '' for an unknown key."""
+    if key not in FEEDBACK:
+        return ""
+    with translation.override(language):
+        text = str(FEEDBACK[key])
+        if key in FEEDBACK_WITH_HELPLINE:
+            text = f"{text} {helpline_offer()}"
+    return text
+
+
+def send_feedback(
+    report: Report, *, text: str, actor: AbstractBaseUser, request: HttpRequest | None = None
+) -> Any:
+    """Tell the reporter how their report went: a message on their receipt page and, where
+    they agreed to be contacted, an e-mail. The status does not change. By the holder of the
+    report or a supervisor, as asking is."""
+    from sigurnet.hotline.services import add_hotline_message
+
+    if report.assignee_id != actor.pk and not actor.has_perm("hotline.assign_report"):  # type: ignore[attr-defined]
+        raise TriageRefused("not_yours")
+    text = text.strip()
+    if not text:
+        raise TriageRefused("text")
+    with transaction.atomic():
+        message = add_hotline_message(report, text=text, author_id=actor.pk)
+        emailed = _email_reporter(report, message, kind=MAIL_FEEDBACK)
+        _audit(
+            TriageAction.FEEDBACK_SENT,
+            report,
+            actor=actor,
+            request=request,
+            detail={"message": message.pk, "emailed": emailed},
+        )
+    return message

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<str:key>/assign/", views.assign, name="assign"),
     path("<str:key>/assess/", views.assess, name="assess"),
     path("<str:key>/ask/", views.ask, name="ask"),
+    path("<str:key>/feedback/", views.feedback, name="feedback"),
     path("<str:key>/confirm/", views.confirm, name="confirm"),
     path("<str:key>/dispute/", views.dispute, name="dispute"),
     path("<str:key>/urls/<int:position>/open/", views.open_url, name="open-url"),

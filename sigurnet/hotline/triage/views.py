@@ -23,6 +23,7 @@ from sigurnet.hotline.triage.forms import (
     AskReporterForm,
     AssessmentForm,
     AssignForm,
+    FeedbackChoiceForm,
     HotlineSettingsForm,
     QuestionChoiceForm,
     QueueFilterForm,
@@ -73,6 +74,7 @@ def _refusal_message(code: str) -> str:
         "not_waiting": _("This assessment does not wait for a confirmation."),
         "same_analyst": _("A second analyst must confirm: not the one who assessed it."),
         "disputed": _("An analyst disagreed: a supervisor decides."),
+        "text": _("Write a message."),
     }
     return messages_by_code.get(code, _("You may not do that."))
 
@@ -231,6 +233,8 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "can_ask": request.user.has_perm(CHANGE)
         and services.allowed(report.status, Status.NEEDS_INFO)
         and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
+        "can_feedback": request.user.has_perm(CHANGE)
+        and (report.assignee_id == request.user.pk or request.user.has_perm(ASSIGN)),
     }
     revealed_today = selectors.revealed_today(request.user)
     context["revealed_today"] = revealed_today
@@ -384,15 +388,60 @@ def ask(request: HttpRequest, key: str) -> HttpResponse:
         except TriageRefused as refused:
             messages.error(request, _refusal_message(refused.code))
         else:
-            messages.success(
-                request,
-                _("Your question is on the reporter's receipt page. The report waits for them."),
-            )
+            messages.success(request, _sent_message(report, question=True))
             return HttpResponseRedirect(_detail_url(report))
     return render(
         request,
         "hotline/triage/ask.html",
-        {"report": report, "chooser": chooser, "form": form},
+        {"report": report, "chooser": chooser, "form": form, "emailed": _emailed(report)},
+    )
+
+
+def _emailed(report: Report) -> bool:
+    return bool(services.reporter_address(report))
+
+
+def _sent_message(report: Report, *, question: bool) -> str:
+    if question and _emailed(report):
+        return _(
+            "Your question is on the reporter's receipt page and goes to them by e-mail. "
+            "The report waits for them."
+        )
+    if question:
+        return _("Your question is on the reporter's receipt page. The report waits for them.")
+    if _emailed(report):
+        return _("Your message is on the reporter's receipt page and goes to them by e-mail.")
+    return _("Your message is on the reporter's receipt page.")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE)
+def feedback(request: HttpRequest, key: str) -> HttpResponse:
+    """Tell the reporter how their report went. As with asking, choosing a template reloads
+    the page with its text in the report's language, ready to edit."""
+    report = _report_or_404(key)
+    chooser = FeedbackChoiceForm(request.GET or None)
+    initial = ""
+    if chooser.is_valid():
+        initial = services.feedback_text(chooser.cleaned_data["template"], report.language)
+    form = AskReporterForm(request.POST or None, initial={"text": initial})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.send_feedback(
+                report,
+                text=form.cleaned_data["text"],
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            messages.success(request, _sent_message(report, question=False))
+            return HttpResponseRedirect(_detail_url(report))
+    return render(
+        request,
+        "hotline/triage/feedback.html",
+        {"report": report, "chooser": chooser, "form": form, "emailed": _emailed(report)},
     )
 
 
