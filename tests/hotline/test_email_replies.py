@@ -100,9 +100,7 @@ def quoted(text: str) -> str:
 
 
 def reporter_messages(report: Report) -> list[str]:
-    return [
-        m.body for m in report.messages.filter(direction=Message.Direction.FROM_REPORTER)
-    ]
+    return [m.body for m in report.messages.filter(direction=Message.Direction.FROM_REPORTER)]
 
 
 def test_a_reply_from_the_reporter_joins_the_report_and_returns_it_to_the_queue_answered(
@@ -169,9 +167,7 @@ def test_an_answer_written_between_quoted_lines_is_kept(
 ):
     report, _analyst, _acknowledgement, question = asked
     body = f"> {QUESTION}\n{ANSWER}\n> Hvala\nNema na čemu.\n"
-    deliver(
-        maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks
-    )
+    deliver(maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks)
     assert reporter_messages(report) == [f"{ANSWER}\n\nNema na čemu."]
 
 
@@ -230,9 +226,7 @@ def test_urls_in_the_reply_join_the_reports_content_items(
         f"On Tue, 1 Dec 2026 Sigurnet wrote:\n> https://quoted-only.example.com/x\n"
         + quoted(question.body)
     )
-    deliver(
-        maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks
-    )
+    deliver(maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks)
     assert [link.content_item.canonical for link in report.reported_urls.all()] == [
         "https://shop.example.com/lazna-ponuda",
         "https://forum.example.com/t/77",
