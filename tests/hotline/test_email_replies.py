@@ -196,6 +196,22 @@ def test_a_reply_from_another_sender_with_the_reference_does_not_join_the_report
     assert mail.outbox[-1].to == ["someone.else@example.org"]  # today's acknowledgement
 
 
+def test_a_reply_by_in_reply_to_from_another_sender_is_a_new_report_naming_the_report(
+    asked, maildir, django_capture_on_commit_callbacks
+):
+    report, _analyst, _acknowledgement, question = asked
+    raw = email(
+        "Re: hm",
+        ANSWER,
+        sender="forwarded.to@example.org",
+        headers={"In-Reply-To": question.extra_headers["Message-ID"]},
+    )
+    deliver(maildir, raw, django_capture_on_commit_callbacks)
+    assert reporter_messages(report) == []
+    new = Report.objects.exclude(pk=report.pk).get()
+    assert f"names the existing report(s) {report.reference}" in new.description
+
+
 @pytest.mark.parametrize("answered", ["question", "acknowledgement"])
 def test_a_reply_by_in_reply_to_without_a_reference_in_the_subject_joins_too(
     answered, asked, maildir, django_capture_on_commit_callbacks
