@@ -9,6 +9,7 @@ the report's contact address.
 from __future__ import annotations
 
 import io
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from PIL import Image
 
 from sigurnet.core.models import OutgoingMessage
 from sigurnet.hotline.email_intake import create_maildir
@@ -265,3 +267,31 @@ def test_an_auto_reply_naming_the_reference_is_held_not_joined(
     assert reporter_messages(report) == []
     report.refresh_from_db()
     assert report.status == Status.NEEDS_INFO
+
+
+def test_a_picture_attached_to_the_reply_joins_the_reports_evidence(
+    asked, maildir, django_capture_on_commit_callbacks
+):
+    report, _analyst, _acknowledgement, question = asked
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, format="PNG")
+    message = message_from_bytes(email("Re: " + question.subject, ANSWER), policy=policy.default)
+    message.add_attachment(picture.getvalue(), maintype="image", subtype="png", filename="s.png")
+    deliver(maildir, message.as_bytes(), django_capture_on_commit_callbacks)
+    assert [e.original_name for e in report.evidence.all()] == ["s.png"]
+    (text,) = reporter_messages(report)
+    assert text.startswith(ANSWER) and "1 attachment(s) added to the evidence" in text
+
+
+def test_a_reply_with_nothing_new_is_held_for_a_person(
+    asked, maildir, django_capture_on_commit_callbacks
+):
+    report, _analyst, _acknowledgement, question = asked
+    body = "On Tue, 1 Dec 2026 Sigurnet wrote:\n" + quoted(question.body)
+    output = deliver(
+        maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks
+    )
+    assert "Held for a person: 1." in output and Report.objects.count() == 1
+    assert HeldEmail.objects.get().reason == "a reply to a report without new text: for a person"
+    report.refresh_from_db()
+    assert report.status == Status.NEEDS_INFO and reporter_messages(report) == []
