@@ -648,15 +648,22 @@ def reply_text(body: str) -> str:
             break
         if _OUTLOOK_FROM.match(line) and following and _OUTLOOK_SENT.match(following[0]):
             break
-        if _ATTRIBUTION.match(line) and not any(r.lstrip().startswith(">") for r in following):
+        # An attribution names a date (or an address): "U grupi je napisao:" is the reporter's.
+        if (
+            _ATTRIBUTION.match(line)
+            and re.search(r"\d", line)
+            and not any(rest.lstrip().startswith(">") for rest in following)
+        ):
             break  # the quote below it is not marked (an HTML reply read as text)
         if line.lstrip().startswith(">"):
             while kept and not kept[-1].strip():
                 kept.pop()
             if kept and _ATTRIBUTION_END.search(kept[-1]):
-                verb_only = _VERB_ONLY.match(kept.pop())
-                # "On Tue, 1 Dec 2026, Sigurnet <hotline@example.org>" wrapped before "wrote:"
-                if verb_only and kept and re.search(r"[@\d]", kept[-1]):
+                if _VERB_ONLY.match(kept[-1]):
+                    # "On Tue, 1 Dec 2026, Sigurnet <hotline@example.org>" wrapped before "wrote:"
+                    if len(kept) > 1 and re.search(r"[@\d]", kept[-2]):
+                        del kept[-2:]
+                elif re.search(r"[@\d]", kept[-1]):
                     kept.pop()
             kept.append("")  # an answer between quotes stays apart from the one above
             continue

@@ -295,3 +295,14 @@ def test_a_reply_with_nothing_new_is_held_for_a_person(
     assert HeldEmail.objects.get().reason == "a reply to a report without new text: for a person"
     report.refresh_from_db()
     assert report.status == Status.NEEDS_INFO and reporter_messages(report) == []
+
+
+def test_the_reporters_own_lines_that_end_in_wrote_are_kept(
+    asked, maildir, django_capture_on_commit_callbacks
+):
+    report, _analyst, _acknowledgement, question = asked
+    body = "U grupi je napisao:\nDaj sliku ili ćeš videti.\n\nHe wrote:\n> pošalji\n"
+    deliver(maildir, email("Re: " + question.subject, body), django_capture_on_commit_callbacks)
+    assert reporter_messages(report) == [
+        "U grupi je napisao:\nDaj sliku ili ćeš videti.\n\nHe wrote:"
+    ]
