@@ -8,6 +8,12 @@ hand each message's bytes to :func:`ingest_message`, which
   is a new message);
 * holds it for a person (``HeldEmail``, raw bytes base64-encoded, then encrypted by the field)
   when it is no e-mail at all, an automatic reply or bounce, empty, or when filing it fails;
+* adds a reply to its report as the reporter's message (``services.add_reporter_message``:
+  a report waiting for information returns to the queue, flagged as answered), without a new
+  acknowledgement, when its In-Reply-To/References name mail the outbox sent about a report or
+  its subject names a report's reference, AND it comes from that report's contact address
+  (see :func:`reply_text` for what is kept of it); from any other address it is filed as a new
+  report whose description names the report it mentions;
 * otherwise files a report (channel "email", category "other") with the text, the web
   addresses found in it and its attachments as evidence, and writes the acknowledgement to the
   sender into the outbox in the same transaction (``tasks.enqueue_email_acknowledgement``;
@@ -50,10 +56,19 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from publicsuffixlist import PublicSuffixList
 
 from sigurnet.core.crypto import blind_index
+from sigurnet.core.models import OutgoingMessage
 from sigurnet.hotline import evidence
 from sigurnet.hotline.canonical import InvalidURL, canonicalize
-from sigurnet.hotline.models import Category, Channel, Evidence, HeldEmail, IngestedEmail
-from sigurnet.hotline.services import ReportSubmission, file_report
+from sigurnet.hotline.models import (
+    Category,
+    Channel,
+    Evidence,
+    HeldEmail,
+    IngestedEmail,
+    Report,
+)
+from sigurnet.hotline.models import Message as HotlineMessage
+from sigurnet.hotline.services import ReportSubmission, add_reporter_message, file_report
 from sigurnet.hotline.tasks import enqueue_email_acknowledgement
 
 log = logging.getLogger(__name__)
@@ -73,6 +88,7 @@ IMAP_TIMEOUT_SECONDS = 60
 LEGACY_CLOCK_SLACK = timedelta(minutes=5)
 
 FILED = "filed"
+REPLIED = "replied"  # joined an existing report as the reporter's message
 HELD = "held"
 SKIPPED = "skipped"
 FAILED = "failed"  # not handled at all (the database is down): left in the mailbox
@@ -142,10 +158,11 @@ class Counts:
     skipped: int = 0
     failed: int = 0
     unremoved: int = 0  # handled, but still in the mailbox (see the log)
+    replied: int = 0
 
     @property
     def handled(self) -> int:
-        return self.filed + self.held
+        return self.filed + self.held + self.replied
 
     def add(self, result: Result) -> None:
         setattr(self, result.outcome, getattr(self, result.outcome) + 1)
@@ -156,6 +173,7 @@ class Counts:
         self.skipped += other.skipped
         self.failed += other.failed
         self.unremoved += other.unremoved
+        self.replied += other.replied
 
 
 @dataclass(frozen=True)
@@ -174,6 +192,7 @@ class ParsedEmail:
     attachments: list[Attachment]
     automatic: str  # why it is an automatic message, or ""
     notes: list[str] = field(default_factory=list)
+    replied_to: list[str] = field(default_factory=list)  # In-Reply-To, then References
 
 
 # --- Identity ------------------------------------------------------------------------------
@@ -560,6 +579,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         attachments=collected.attachments,
         automatic=automatic_reason(msg),
         notes=collected.notes,
+        replied_to=_replied_to(msg),
     )
 
 
@@ -571,6 +591,168 @@ def build_description(subject: str, body: str, notes: list[str]) -> str:
     if len(body) > budget:
         body = body[: max(0, budget - 1)].rstrip() + "\u2026"
     return (head + body + tail)[:MAX_DESCRIPTION].strip()
+
+
+# --- Replies -------------------------------------------------------------------------------
+
+# A report's reference as ``file_report`` writes it.
+_REFERENCE = re.compile(r"\bSIG-\d{4}-\d{6,}\b", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+# Message-IDs of In-Reply-To and References looked up at most (the newest ones).
+MAX_REPLIED_TO = 20
+# The outbox keys of the mail a reporter may answer: an acknowledgement names the report, a
+# question or feedback names the hotline's message.
+_ACK_KEY = "hotline.email_ack:"
+_REPORTER_MAIL_KEY = "hotline.reporter_mail:"
+# The line a mail program writes above the quoted message ("On Tue, ... X wrote:").
+_WROTE = (
+    r"(?:wrote|writes|schrieb|a\s+écrit|napisao|napisala|napisao\s*\(la\)|napisao/la|napisa|"
+    r"piše|написао|написала|написао/ла|написа|пише)\s*:\s*$"
+)
+_ATTRIBUTION_END = re.compile(_WROTE, re.IGNORECASE)
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:On|Am|Le|El|Il|Op|Dana|Dne|U|\u0423|Дана)\s.*" + _WROTE, re.IGNORECASE
+)
+_VERB_ONLY = re.compile(r"^\s*" + _WROTE, re.IGNORECASE)
+# Separators above a quoted message that is not marked with ">" (Outlook and others).
+_ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(?:original message|izvorna poruka|originalna poruka|изворна порука|"
+    r"оригинална порука)\s*-{2,}\s*$",
+    re.IGNORECASE,
+)
+_OUTLOOK_FROM = re.compile(r"^\s*(?:From|Od|Šalje|Пошиљалац|Од):\s", re.IGNORECASE)
+_OUTLOOK_SENT = re.compile(r"^\s*(?:Sent|Poslato|Poslano|Послато):\s", re.IGNORECASE)
+
+
+def _replied_to(msg: Message) -> list[str]:
+    """The Message-IDs this message answers: In-Reply-To first, then References newest first."""
+    found: list[str] = []
+    for name in ("In-Reply-To", "References"):
+        ids = _MESSAGE_ID.findall(header_text(msg, name))
+        for message_id in ids if name == "In-Reply-To" else reversed(ids):
+            if message_id not in found:
+                found.append(message_id)
+    return found[:MAX_REPLIED_TO]
+
+
+def reply_text(body: str) -> str:
+    """The new part of a reply: without the lines quoted with ">", the "On ... wrote:" line
+    above them, and a quoted message below "-----Original Message-----" (or an Outlook
+    "From:/Sent:" block, or an attribution line followed by unmarked text, as HTML mail reads).
+    Answers written between quoted lines are kept."""
+    lines = body.split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        following = [rest for rest in lines[index + 1 :] if rest.strip()]
+        if _ORIGINAL_MESSAGE.match(line):
+            break
+        if _OUTLOOK_FROM.match(line) and following and _OUTLOOK_SENT.match(following[0]):
+            break
+        # An attribution names a date (or an address): "U grupi je napisao:" is the reporter's.
+        if (
+            _ATTRIBUTION.match(line)
+            and re.search(r"\d", line)
+            and not any(rest.lstrip().startswith(">") for rest in following)
+        ):
+            break  # the quote below it is not marked (an HTML reply read as text)
+        if line.lstrip().startswith(">"):
+            while kept and not kept[-1].strip():
+                kept.pop()
+            if kept and _ATTRIBUTION_END.search(kept[-1]):
+                if _VERB_ONLY.match(kept[-1]):
+                    # "On Tue, 1 Dec 2026, Sigurnet <hotline@example.org>" wrapped before "wrote:"
+                    if len(kept) > 1 and re.search(r"[@\d]", kept[-2]):
+                        del kept[-2:]
+                elif re.search(r"[@\d]", kept[-1]):
+                    kept.pop()
+            kept.append("")  # an answer between quotes stays apart from the one above
+            continue
+        kept.append(line)
+    return _BLANK_LINES.sub("\n\n", "\n".join(line.rstrip() for line in kept)).strip()
+
+
+def _reports_replied_to(parsed: ParsedEmail) -> list[Report]:
+    """The existing reports this message says it answers, most specific first: those of the
+    outbox mail its In-Reply-To/References name, then those its subject names."""
+    report_ids: list[int] = []
+    if parsed.replied_to:
+        keys = OutgoingMessage.objects.filter(message_id__in=parsed.replied_to).values_list(
+            "message_id", "key"
+        )
+        by_id = dict(keys)
+        message_ids: list[int] = []
+        for message_id in parsed.replied_to:
+            key = by_id.get(message_id) or ""
+            number = key.rpartition(":")[2]
+            if not number.isdigit():
+                continue
+            if key.startswith(_ACK_KEY):
+                report_ids.append(int(number))
+            elif key.startswith(_REPORTER_MAIL_KEY):
+                message_ids.append(int(number))
+        if message_ids:
+            found = dict(
+                HotlineMessage.objects.filter(pk__in=message_ids).values_list("pk", "report_id")
+            )
+            report_ids += [found[pk] for pk in message_ids if pk in found]
+    reports = {report.pk: report for report in Report.objects.filter(pk__in=report_ids)}
+    ordered = [reports[pk] for pk in dict.fromkeys(report_ids) if pk in reports]
+    references = list(dict.fromkeys(ref.upper() for ref in _REFERENCE.findall(parsed.subject)))
+    if references:
+        named = {r.reference: r for r in Report.objects.filter(reference__in=references)}
+        ordered += [named[ref] for ref in references if ref in named and named[ref] not in ordered]
+    return ordered
+
+
+def _from_reporter(report: Report, sender: str) -> bool:
+    """Whether the sender is the report's contact address (anyone can type a reference)."""
+    contact = (report.contact_email or "").strip().lower()
+    return bool(contact and sender) and contact == sender.strip().lower()
+
+
+def _known_canonicals(report: Report) -> set[str]:
+    return set(report.reported_urls.values_list("content_item__canonical", flat=True))
+
+
+def _add_reply(raw: bytes, key: str, source: str, parsed: ParsedEmail, report: Report) -> Result:
+    """Add a reply from the report's own reporter to the report as their message."""
+    text = reply_text(parsed.body)
+    known = _known_canonicals(report)
+    urls = []
+    for url in select_urls(url_candidates(parsed.subject) + url_candidates(text)):
+        if canonicalize(url).url not in known:
+            urls.append(url)
+    if not text and not urls and not parsed.attachments:
+        return _hold(raw, key, source, "a reply to a report without new text: for a person")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            evidence_ids, notes = _store_attachments(parsed.attachments, stored)
+            if evidence_ids:
+                Evidence.objects.filter(pk__in=evidence_ids, report__isnull=True).update(
+                    report=report
+                )
+                notes.append(f"[{len(evidence_ids)} attachment(s) added to the evidence]")
+            extra = [url for url in urls if url not in text]
+            if extra:
+                text = (text + "\n\n" if text else "") + "\n".join(extra)
+            add_reporter_message(
+                report,
+                text=build_description("", text, notes + parsed.notes),
+                urls=urls,
+                urls_in_text=True,
+            )
+            IngestedEmail.objects.create(message_id_index=key, report=report)
+    except Exception as exc:
+        _remove_files(stored)
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise
+        if _already_ingested(key):
+            return Result(SKIPPED)
+        log.exception("Could not add an incoming reply from %s to its report", source)
+        return _hold(raw, key, source, f"reply could not be added ({type(exc).__name__})")
+    log.info("Added a reply from %s to %s", source, report.reference)
+    return Result(REPLIED, report_id=report.pk)
 
 
 # --- Filing --------------------------------------------------------------------------------
@@ -681,6 +863,18 @@ def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None =
         return _hold(raw, key, source, "empty: no text, web address or attachment")
     if len(parsed.urls) > MAX_URLS:
         return _hold(raw, key, source, f"more than {MAX_URLS} web addresses: for a person")
+    replied = _reports_replied_to(parsed)
+    for report in replied:
+        if _from_reporter(report, parsed.sender):
+            return _add_reply(raw, key, source, parsed, report)
+    if replied:
+        # Not from the reporter: a report of its own, as any e-mail, that tells the analyst
+        # which report it names (they may link it; nothing joins a report on a reference alone).
+        named = ", ".join(str(report.reference) for report in replied)
+        parsed.notes.append(
+            f"[this e-mail names the existing report(s) {named}, but was not sent from the "
+            "contact address of the report: it was filed as a new report]"
+        )
 
     stored: list[str] = []
     try:

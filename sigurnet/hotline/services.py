@@ -259,10 +259,15 @@ def report_by_receipt(receipt: str) -> Report | None:
 
 
 @transaction.atomic
-def add_reporter_message(report: Report, *, text: str, urls: list[str]) -> Message:
-    """The reporter answers or adds details; new URLs join the report's content items."""
+def add_reporter_message(
+    report: Report, *, text: str, urls: list[str], urls_in_text: bool = False
+) -> Message:
+    """The reporter answers or adds details; new URLs join the report's content items.
+
+    The URLs are listed below the text unless ``urls_in_text`` (an e-mail reply, whose text
+    holds them already)."""
     body = text.strip()
-    if urls:
+    if urls and not urls_in_text:
         body = (body + "\n\n" if body else "") + "\n".join(urls)
     message = Message.objects.create(
         report=report, direction=Message.Direction.FROM_REPORTER, body=body

@@ -106,4 +106,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Reports filed: {counts.filed}. Held for a person: {counts.held}. "
             f"Skipped (already ingested): {counts.skipped}."
+            + (f" Replies added to reports: {counts.replied}." if counts.replied else "")
         )
