@@ -170,3 +170,19 @@ def test_an_unknown_domain_group_is_not_found(signed_in):
     client = signed_in("Hotline analyst")
     assert client.get(f"/staff/hotline/domains/{'0' * 64}/assess/").status_code == 404
     assert not ContentItem.objects.exists()
+
+
+def test_a_supervisor_assessing_together_leaves_a_colleagues_report_alone(
+    signed_in, make_report, make_staff
+):
+    free, held = (make_report(urls=["https://same.example.net/p"]) for _n in "ab")
+    colleague = make_staff("Hotline analyst", username="boris")
+    services.claim(held, actor=colleague)
+    client = signed_in("Hotline supervisor")
+    item = free.reported_urls.get().content_item_id
+    page = client.post(f"/staff/hotline/items/{item}/assess/", assess_form(), follow=True)
+    text = page.content.decode()
+    assert "1 report assessed." in text
+    assert f"Held by a colleague or changed meanwhile, left alone: {held.reference}." in text
+    assert Report.objects.get(pk=free.pk).status == Status.ASSESSED
+    assert not Assessment.objects.filter(report=held).exists()
