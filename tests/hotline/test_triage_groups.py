@@ -186,3 +186,17 @@ def test_a_supervisor_assessing_together_leaves_a_colleagues_report_alone(
     assert f"Held by a colleague or changed meanwhile, left alone: {held.reference}." in text
     assert Report.objects.get(pk=free.pk).status == Status.ASSESSED
     assert not Assessment.objects.filter(report=held).exists()
+
+
+def test_the_grouping_by_domain_costs_the_same_queries_for_many_rows(
+    make_report, django_assert_num_queries
+):
+    from sigurnet.hotline.triage import selectors
+
+    for host in ("one.example.net", "two.example.org", "three.example.com"):
+        make_report(urls=[f"https://a.{host}/"])
+        make_report(urls=[f"https://b.{host}/"])
+    with django_assert_num_queries(2):
+        groups = selectors.domain_groups()
+    assert sorted(g.domain for g in groups) == ["example.com", "example.net", "example.org"]
+    assert {g.open_reports for g in groups} == {2}
