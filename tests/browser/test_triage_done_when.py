@@ -373,6 +373,8 @@ def test_hostile_text_is_inert_on_every_staff_page(
         f"/staff/hotline/?q={quote(PAYLOADS[1])}",
         f"/staff/hotline/?item={made['item'].pk}",
         "/staff/hotline/items/",
+        "/staff/hotline/domains/",
+        f"/staff/hotline/items/{made['item'].pk}/assess/",
         f"/staff/hotline/{one}/",
         f"/staff/hotline/{one}/?reveal={made['picture'].pk}",
         f"/staff/hotline/{done}/",
@@ -438,3 +440,4 @@ def test_hostile_text_is_inert_on_every_staff_page(
     for path in (f"/staff/hotline/{one}/", f"/staff/hotline/{done}/"):
         assert all(payload in shown[path] for payload in PAYLOADS), shown[path]
     assert PAYLOADS[0] in shown["/staff/hotline/items/"]
+    assert PAYLOADS[0] in shown[f"/staff/hotline/items/{made['item'].pk}/assess/"]

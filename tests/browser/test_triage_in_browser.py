@@ -91,6 +91,8 @@ def test_analyst_filters_claims_and_reveals_with_hostile_text_inert(
         problems = []
         pages = ["/staff/hotline/", f"/staff/hotline/{report.reference}/"]
         pages += ["/staff/hotline/items/", f"/staff/hotline/{report.reference}/assess/"]
+        item = report.reported_urls.first().content_item
+        pages += ["/staff/hotline/domains/", f"/staff/hotline/items/{item.pk}/assess/"]
         pages += [f"/staff/hotline/{report.reference}/ask/?question=where"]
         for path in pages:
             tab.goto(f"{base_url}{path}")

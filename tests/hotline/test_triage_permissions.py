@@ -43,11 +43,15 @@ def pages(report) -> list[tuple[str, str, str]]:
     ref = report.reference
     ev = report.evidence.get().pk
     item = report.reported_urls.get().content_item_id
+    domain = report.reported_urls.get().content_item.domain_index
     return [
         ("queue", "get", "/staff/hotline/"),
         ("items", "get", "/staff/hotline/items/"),
+        ("domains", "get", "/staff/hotline/domains/"),
         ("settings", "get", "/staff/hotline/settings/"),
         ("item-duplicates", "post", f"/staff/hotline/items/{item}/duplicates/"),
+        ("item-assess", "get", f"/staff/hotline/items/{item}/assess/"),
+        ("domain-assess", "get", f"/staff/hotline/domains/{domain}/assess/"),
         ("detail", "get", f"/staff/hotline/{ref}/"),
         ("claim", "post", f"/staff/hotline/{ref}/claim/"),
         ("release", "post", f"/staff/hotline/{ref}/release/"),

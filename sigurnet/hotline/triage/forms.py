@@ -32,6 +32,8 @@ class QueueFilterForm(forms.Form):
         label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # A registrable domain's blind index (``ContentItem.domain_index``), never the domain.
+    domain = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +155,38 @@ class AssessmentForm(forms.Form):
     def original(self) -> Report | None:
         value = self.cleaned_data.get("duplicate_report")
         return value if isinstance(value, Report) else None
+
+
+KEEP_CATEGORY = ("", _("Keep each report's category"))
+
+
+class GroupAssessmentForm(AssessmentForm):
+    """One assessment for every waiting report of a group. Duplicate is not offered: the
+    group's own action marks them duplicates of the first."""
+
+    def __init__(self, *args: Any, csam_in_group: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["duplicate_of"]
+        self.fields["outcome"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in Assessment.Outcome.choices
+            if value != Assessment.Outcome.DUPLICATE
+        ]
+        category = self.fields["category"]
+        category.required = False
+        category.choices = [KEEP_CATEGORY, *Category.choices]  # type: ignore[attr-defined]
+        category.help_text = _("Correct it for all of them, or keep each report's own.")
+        self.csam_in_group = csam_in_group
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        category = data.get("category") or ""
+        csam = category == Category.CSAM or (not category and self.csam_in_group)
+        if data.get("outcome") == Assessment.Outcome.ACTIONABLE and csam and category == "":
+            for name in CSAM_CLASSIFICATION:
+                if data.get(name) in (None, ""):
+                    self.add_error(name, _("Needed for actionable child sexual abuse material."))
+        return data
 
 
 QUESTION_CHOICES = [

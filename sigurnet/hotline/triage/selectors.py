@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -205,6 +205,7 @@ class QueueFilter:
     received_to: date | None = None
     q: str = ""
     item: int | None = None  # reports of one content item (from the grouped view)
+    domain: str = ""  # reports of one registrable domain: its blind index (grouped view)
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,11 @@ def _filtered(
     if criteria.item:
         links = ReportedURL.objects.filter(content_item_id=criteria.item).values("report_id")
         qs = qs.filter(id__in=links)
+    if criteria.domain:
+        links = ReportedURL.objects.filter(content_item__domain_index=criteria.domain).values(
+            "report_id"
+        )
+        qs = qs.filter(id__in=links)
     return qs
 
 
@@ -373,6 +379,7 @@ def _counts(criteria: QueueFilter, *, user: Any, now: datetime) -> tuple[int, di
             received_to=criteria.received_to,
             q=criteria.q,
             item=criteria.item,
+            domain=criteria.domain,
         ),
         user=user,
         now=now,
@@ -678,4 +685,67 @@ def item_groups(limit: int = GROUP_LIMIT) -> list[ContentItem]:
         .filter(open_reports__gte=2)
         .only("id", "kind", "canonical", "state")
         .order_by("-open_reports", "first_received", "id")[:limit]
+    )
+
+
+@dataclass
+class DomainGroup:
+    """Open reports whose addresses share one registrable domain: one row of work."""
+
+    index: str  # ``ContentItem.domain_index``, the blind index: what the queue filters on
+    open_reports: int
+    first_received: datetime
+    item_id: int  # one item of the domain, whose (encrypted) domain is shown
+    domain: str = ""
+
+
+def domain_groups(limit: int = GROUP_LIMIT) -> list[DomainGroup]:
+    """Registrable domains that two or more open reports point to (through any of their
+    addresses), the most reported first (then the oldest). Two queries whatever the number of
+    rows: one grouped count on the blind index, one read of a single item per domain, whose
+    ``registrable_domain`` is decrypted for display (the caller audits that display)."""
+    rows = list(
+        Report.objects.filter(
+            status__in=OPEN_STATUSES, reported_urls__content_item__domain_index__gt=""
+        )
+        .values(index=F("reported_urls__content_item__domain_index"))
+        .annotate(
+            open_reports=Count("id", distinct=True),
+            first_received=Min("received_at"),
+            item_id=Min("reported_urls__content_item_id"),
+        )
+        .filter(open_reports__gte=2)
+        .order_by("-open_reports", "first_received", "index")[:limit]
+    )
+    groups = [DomainGroup(**row) for row in rows]
+    names = dict(
+        ContentItem.objects.filter(pk__in=[g.item_id for g in groups]).values_list(
+            "pk", "registrable_domain"
+        )
+    )
+    for group in groups:
+        group.domain = names.get(group.item_id, "")
+    return groups
+
+
+WAITING_STATUSES = (Status.RECEIVED, Status.IN_ASSESSMENT)
+# Not read for a group: what the reporter typed is decrypted only on the report's page.
+ENCRYPTED_REPORT_FIELDS: tuple[str, ...] = ("account", "location_hint", "description")
+ENCRYPTED_REPORT_FIELDS += ("contact_email", "contact_phone")
+
+
+def group_reports(*, item: ContentItem | None = None, domain: str = "") -> list[Report]:
+    """The reports of one group of the grouped view (one content item, or one registrable
+    domain by its blind index), the oldest first. Reads no encrypted column."""
+    if item is not None:
+        qs = Report.objects.filter(reported_urls__content_item=item)
+    elif domain:
+        qs = Report.objects.filter(reported_urls__content_item__domain_index=domain)
+    else:
+        return []
+    return list(
+        qs.distinct()
+        .select_related("assignee")
+        .defer(*ENCRYPTED_REPORT_FIELDS)
+        .order_by("received_at", "id")
     )

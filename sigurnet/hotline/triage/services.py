@@ -40,6 +40,7 @@ class TriageAction:
     RELEASED = "hotline.released"
     VIEWED = "hotline.report_viewed"
     ITEMS_VIEWED = "hotline.items_viewed"
+    DOMAINS_VIEWED = "hotline.domains_viewed"
     URL_OPENED = "hotline.url_opened"
     EVIDENCE_REVEALED = "hotline.evidence_revealed"
     EVIDENCE_SERVED = "hotline.evidence_served"
@@ -60,6 +61,7 @@ TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
     TriageAction.RELEASED: _("Report released"),
     TriageAction.VIEWED: _("Report read"),
     TriageAction.ITEMS_VIEWED: _("Reports grouped by address viewed"),
+    TriageAction.DOMAINS_VIEWED: _("Reports grouped by domain viewed"),
     TriageAction.URL_OPENED: _("Reported address opened"),
     TriageAction.EVIDENCE_REVEALED: _("Evidence picture revealed"),
     TriageAction.EVIDENCE_SERVED: _("Evidence file opened"),
@@ -402,6 +404,79 @@ def record_items_viewed(
         object_type="hotline.contentitem",
         detail={"items": item_ids},
     )
+
+
+def record_domains_viewed(
+    item_ids: list[int], *, actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    """Audit one display of registrable domains (decrypted from these items): the grouping
+    by domain, or one domain's group."""
+    record_audit_event(
+        TriageAction.DOMAINS_VIEWED,
+        actor=actor,
+        request=request,
+        object_type="hotline.contentitem",
+        detail={"items": item_ids},
+    )
+
+
+def assess_together(
+    reports: list[Report],
+    *,
+    outcome: str,
+    priority: str,
+    category: str = "",
+    notes: str = "",
+    classification: Mapping[str, Any] | None = None,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> tuple[list[Report], list[Report]]:
+    """Assess every waiting report of a group (one item's or one domain's) with one outcome,
+    priority and notes; ``category`` corrects them all, '' keeps each report's own.
+
+    Each report goes through ``claim``/``assess`` and so through the status table, is audited
+    on its own, and an actionable CSAM one waits for a second analyst as a single one does.
+    Waiting reports (received or in assessment) held by nobody or by ``actor`` are taken;
+    those held by a colleague are left alone, for a supervisor too (a colleague may be in the
+    middle of one), as is one that someone takes or changes meanwhile. Duplicate is not an
+    outcome here (``mark_duplicates_of_first``). One transaction: a refusal of the
+    assessment itself (a missing classification) changes nothing. Returns (assessed, left
+    alone).
+    """
+    if outcome == Assessment.Outcome.DUPLICATE or outcome not in OUTCOME_STATUS:
+        raise TriageRefused("transition", outcome)
+    assessed: list[Report] = []
+    skipped: list[Report] = []
+    with transaction.atomic():
+        for report in reports:
+            if report.status not in (Status.RECEIVED, Status.IN_ASSESSMENT):
+                continue
+            if report.assignee_id not in (None, actor.pk):
+                skipped.append(report)
+                continue
+            try:
+                with transaction.atomic():
+                    if report.assignee_id is None:
+                        claim(report, actor=actor, request=request)
+                    elif report.status == Status.RECEIVED:
+                        transition(report, Status.IN_ASSESSMENT, actor=actor, request=request)
+                    assess(
+                        report,
+                        outcome=outcome,
+                        priority=priority,
+                        category=category or report.category,
+                        notes=notes,
+                        classification=classification,
+                        actor=actor,
+                        request=request,
+                    )
+            except TriageRefused as refused:
+                if refused.code not in ("taken", "stale"):
+                    raise
+                skipped.append(report)
+                continue
+            assessed.append(report)
+    return assessed, skipped
 
 
 def mark_duplicates_of_first(

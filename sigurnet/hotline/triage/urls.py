@@ -6,10 +6,13 @@ app_name = "hotline-triage"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    # Before "<str:key>/": "items" and "settings" are never references.
+    # Before "<str:key>/": "items", "domains" and "settings" are never references.
     path("items/", views.items, name="items"),
+    path("domains/", views.domains, name="domains"),
     path("settings/", views.hotline_settings, name="settings"),
     path("items/<int:item_id>/duplicates/", views.item_duplicates, name="item-duplicates"),
+    path("items/<int:item_id>/assess/", views.item_assess, name="item-assess"),
+    path("domains/<str:index>/assess/", views.domain_assess, name="domain-assess"),
     path("<str:key>/", views.detail, name="detail"),
     path("<str:key>/claim/", views.claim, name="claim"),
     path("<str:key>/release/", views.release, name="release"),

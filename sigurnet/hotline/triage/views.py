@@ -24,6 +24,7 @@ from sigurnet.hotline.triage.forms import (
     AssessmentForm,
     AssignForm,
     FeedbackChoiceForm,
+    GroupAssessmentForm,
     HotlineSettingsForm,
     QuestionChoiceForm,
     QueueFilterForm,
@@ -183,6 +184,120 @@ def item_duplicates(request: HttpRequest, item_id: int) -> HttpResponse:
             ) % {"count": skipped}
         messages.success(request, text)
     return HttpResponseRedirect(reverse("hotline-triage:items"))
+
+
+@require_GET
+@staff_permission_required(VIEW)
+def domains(request: HttpRequest) -> HttpResponse:
+    """Open reports grouped by the registrable domain of their addresses."""
+    groups = selectors.domain_groups()
+    services.record_domains_viewed(
+        [group.item_id for group in groups],
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    return render(
+        request,
+        "hotline/triage/domains.html",
+        {
+            "groups": groups,
+            "limit": selectors.GROUP_LIMIT,
+            "can_bulk": request.user.has_perms([CHANGE, ASSESS]),
+        },
+    )
+
+
+def _assess_together(
+    request: HttpRequest, *, label: str, reports: list[Report], back: str
+) -> HttpResponse:
+    """The form that assesses every waiting report of a group at once, and its answer."""
+    waiting = [r for r in reports if r.status in selectors.WAITING_STATUSES]
+    form = GroupAssessmentForm(
+        request.POST or None,
+        csam_in_group=any(r.category == "csam" for r in waiting),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessed, skipped = services.assess_together(
+                waiting,
+                outcome=form.cleaned_data["outcome"],
+                priority=form.cleaned_data["priority"],
+                category=form.cleaned_data["category"] or "",
+                notes=form.cleaned_data["notes"],
+                classification=form.classification(),
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+        else:
+            text = ngettext(
+                "%(count)d report assessed.", "%(count)d reports assessed.", len(assessed)
+            ) % {"count": len(assessed)}
+            confirming = sum(
+                1 for r in assessed if r.status == Status.ASSESSED and r.category == "csam"
+            )
+            if confirming and services.needs_four_eyes(form.cleaned_data["outcome"], "csam"):
+                text += " " + ngettext(
+                    "%(count)d waits for a second analyst to confirm it.",
+                    "%(count)d wait for a second analyst to confirm them.",
+                    confirming,
+                ) % {"count": confirming}
+            if skipped:
+                text += " " + _(
+                    "Held by a colleague or changed meanwhile, left alone: %(refs)s."
+                ) % {"refs": ", ".join(str(r) for r in skipped)}
+            messages.success(request, text)
+            return HttpResponseRedirect(back)
+    return render(
+        request,
+        "hotline/triage/assess_group.html",
+        {
+            "label": label,
+            "waiting": waiting,
+            "form": form,
+            "back": back,
+            "user_pk": request.user.pk,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def item_assess(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = ContentItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    services.record_items_viewed(
+        [item.pk],
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    return _assess_together(
+        request,
+        label=item.canonical,
+        reports=selectors.group_reports(item=item),
+        back=reverse("hotline-triage:items"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE, ASSESS)
+def domain_assess(request: HttpRequest, index: str) -> HttpResponse:
+    item = ContentItem.objects.filter(domain_index=index).order_by("id").first()
+    if item is None or not index:
+        raise Http404
+    services.record_domains_viewed(
+        [item.pk],
+        actor=request.user,  # type: ignore[arg-type]
+        request=request,
+    )
+    return _assess_together(
+        request,
+        label=item.registrable_domain,
+        reports=selectors.group_reports(domain=index),
+        back=reverse("hotline-triage:domains"),
+    )
 
 
 @require_GET
