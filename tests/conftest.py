@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -147,3 +147,15 @@ def _fresh_hotline_settings() -> None:
     from sigurnet.hotline.triage.selectors import forget_hotline_settings
 
     forget_hotline_settings()
+
+
+# A request through the test client leaves its language active in the test's thread (Django's
+# LocaleMiddleware activates it per request and nothing resets it): start every test from the
+# default, so that no test depends on which language the one before it used.
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
