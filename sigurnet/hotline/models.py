@@ -132,7 +132,7 @@ class Report(models.Model):
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
     urgent_notified_at = models.DateTimeField(null=True, blank=True)
-    # The notice e-mail that names this report (claimed or sent); see ``UrgentNotice``.
+    # The notice that names this report (its e-mail in the outbox or sent); see ``UrgentNotice``.
     urgent_notice = models.ForeignKey(
         "UrgentNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
