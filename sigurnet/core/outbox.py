@@ -75,13 +75,16 @@ def enqueue(
     reply_to: Iterable[str] = (),
     from_email: str = "",
     key: str | None = None,
+    send_after_commit: bool = True,
 ) -> OutgoingMessage:
     """Write one outgoing e-mail; it is sent after the surrounding transaction commits.
 
     Call it inside the transaction of the change that causes the message. ``key`` makes the
     call idempotent: a message already written with that key is returned, not a second one.
     ``headers`` are added to the e-mail (``Auto-Submitted`` and the like); the Message-ID is
-    made here and never changes.
+    made here and never changes. ``send_after_commit=False`` is for a caller that sends the
+    message itself (``core.tasks.send_outgoing_message``) right after its commit; if it does
+    not get there, the sweep sends it.
     """
     recipients = [address for address in to if address]
     if not recipients:
@@ -102,7 +105,8 @@ def enqueue(
         headers=dict(headers or {}),
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(partial(_queue_send, message.pk))
+    if send_after_commit:
+        transaction.on_commit(partial(_queue_send, message.pk))
     return message
 
 

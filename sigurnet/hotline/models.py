@@ -132,7 +132,7 @@ class Report(models.Model):
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
     urgent_notified_at = models.DateTimeField(null=True, blank=True)
-    # The notice e-mail that names this report (claimed or sent); see ``UrgentNotice``.
+    # The notice that names this report (its e-mail in the outbox or sent); see ``UrgentNotice``.
     urgent_notice = models.ForeignKey(
         "UrgentNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
@@ -196,18 +196,25 @@ class Report(models.Model):
 class UrgentNotice(models.Model):
     """One e-mail to the on-duty staff naming new urgent reports (by reference and category).
 
-    The row is written, with its reports linked to it, before the e-mail is sent (the claim);
-    the e-mail carries ``message_id``, so a re-send after a crash is recognisably the same
-    message; ``sent_at`` and the reports' ``urgent_notified_at`` are written together once
-    the mail server accepted it.
+    The row, its reports linked to it, and its e-mail in the outbox (``outgoing``, a
+    ``core.OutgoingMessage``, which claims, sends and retries it) are written in one
+    transaction. ``message_id`` is the outbox message's, so a re-send is recognisably the same
+    message. ``sent_at`` and the reports' ``urgent_notified_at`` are copied from the outbox
+    message's ``sent_at`` once the mail server accepted it.
     """
 
     message_id = models.CharField(max_length=255, unique=True)
     recipients = models.TextField()  # the addresses it goes to, one per line
     created_at = models.DateTimeField(auto_now_add=True)
-    # Who is sending it now, and until when: a worker that dies leaves the claim to expire.
-    claim_token = models.CharField(max_length=32, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    # The e-mail in the outbox. NULL for a notice written before the outbox (given one when
+    # it is next looked at) and once the outbox's retention deleted the sent message.
+    outgoing = models.OneToOneField(
+        "core.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="urgent_notice",
+    )
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Whether a later run is already queued for the reports that came in after this one.
     follow_up_queued = models.BooleanField(default=False)

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import smtplib
 from datetime import datetime, timedelta
-from email.utils import make_msgid
-from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -39,14 +34,15 @@ def on_duty_addresses() -> list[str]:
 URGENT_NOTICE_INTERVAL = timedelta(minutes=1)
 # References named in one e-mail at most; the rest follow in the next ones.
 URGENT_NOTICE_MAX_REPORTS = 1000
-# A notice claimed but not sent in this time (its worker died) may be sent by another run.
-# Far longer than sending takes (EMAIL_TIMEOUT per step of the SMTP dialogue).
-URGENT_NOTICE_CLAIM = timedelta(minutes=10)
-# After a failed send, no run tries the mail server again for this long (the task's own retry
-# comes 30 s or more later): a flood of reports during an outage cannot tie up the workers.
-URGENT_NOTICE_RETRY_HOLD = timedelta(seconds=25)
-# PostgreSQL advisory lock that serialises the claim step of every worker.
+# PostgreSQL advisory lock that serialises the batching step of every worker.
 URGENT_NOTICE_LOCK = 0x5167_4E6F_7469_6365
+# The outbox kind of an urgent notice's e-mail.
+URGENT_NOTICE_KIND = "hotline.urgent_notice"
+
+
+def urgent_notice_key(notice_id: int) -> str:
+    """The outbox key of a notice's e-mail: one per notice."""
+    return f"{URGENT_NOTICE_KIND}:{notice_id}"
 
 
 def urgent_recipients() -> list[str]:
@@ -70,69 +66,35 @@ def _unannounced_urgent_reports() -> QuerySet[Report]:
 
 
 def _lock_urgent_notices() -> None:
-    # Held until the claim's transaction ends. SQLite (development) serialises writers itself.
+    # Held until the batching transaction ends. SQLite (development) serialises writers itself.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [URGENT_NOTICE_LOCK])
 
 
-def _take(notice: UrgentNotice, now: datetime) -> UrgentNotice:
-    notice.claim_token = secrets.token_hex(16)
-    notice.claimed_until = now + URGENT_NOTICE_CLAIM
-    notice.save(update_fields=["claim_token", "claimed_until"])
-    return notice
+def record_sent_urgent_notices() -> int:
+    """Copy the outbox's ``sent_at`` to every notice whose e-mail the mail server accepted and
+    to the reports it names (``urgent_notified_at``). Idempotent; how many notices it recorded.
+
+    Run after this task's own send, at the start of every batching step and by the sweep, so
+    that a notice the outbox sent on a later retry is recorded within one sweep interval."""
+    recorded = 0
+    sent = UrgentNotice.objects.filter(
+        sent_at__isnull=True, outgoing__sent_at__isnull=False
+    ).values_list("pk", "outgoing__sent_at")
+    for notice_pk, sent_at in sent:
+        with transaction.atomic():
+            UrgentNotice.objects.filter(pk=notice_pk, sent_at__isnull=True).update(sent_at=sent_at)
+            Report.objects.filter(
+                urgent_notice_id=notice_pk, urgent_notified_at__isnull=True
+            ).update(urgent_notified_at=sent_at)
+        recorded += 1
+    return recorded
 
 
-def _claim_urgent_notice(follow_up: bool) -> tuple[UrgentNotice | None, float | None]:
-    """The notice this run is to send (claimed), and when to run again for reports left over.
-
-    One worker at a time: an unsent notice is finished first (the same e-mail, with the same
-    Message-ID); otherwise, if the last notice went out a minute ago or more, a new one takes
-    every report not yet named (up to ``URGENT_NOTICE_MAX_REPORTS``). Within the minute, the
-    first run to look queues one follow-up for the end of the minute (a follow-up that comes
-    early queues itself again).
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        _lock_urgent_notices()
-        unsent = UrgentNotice.objects.filter(sent_at__isnull=True).order_by("pk").first()
-        if unsent is not None:
-            if unsent.claimed_until is not None and unsent.claimed_until > now:
-                return None, None  # another worker is sending it, and queues what follows
-            return _take(unsent, now), None
-        pending = _unannounced_urgent_reports()
-        if not pending.exists():
-            return None, None
-        last = UrgentNotice.objects.filter(sent_at__isnull=False).order_by("-sent_at").first()
-        if last is not None and last.sent_at and last.sent_at > now - URGENT_NOTICE_INTERVAL:
-            if last.follow_up_queued and not follow_up:
-                return None, None
-            last.follow_up_queued = True
-            last.save(update_fields=["follow_up_queued"])
-            return None, (last.sent_at + URGENT_NOTICE_INTERVAL - now).total_seconds() + 1
-        recipients = urgent_recipients()
-        if not recipients:
-            # Nobody to tell: leave them unmarked so the sweep tries again once someone is set up.
-            log.error("Urgent reports waiting: no analyst e-mail and no hotline e-mail")
-            return None, None
-        host = urlsplit(settings.SIGURNET_PUBLIC_BASE_URL).hostname or "localhost"
-        notice = UrgentNotice.objects.create(
-            message_id=make_msgid("urgent", domain=host), recipients="\n".join(recipients)
-        )
-        batch = list(
-            pending.order_by("pk").values_list("pk", flat=True)[:URGENT_NOTICE_MAX_REPORTS]
-        )
-        Report.objects.filter(pk__in=batch).update(urgent_notice=notice)
-        return _take(notice, now), None
-
-
-def _urgent_notice_email(notice: UrgentNotice) -> EmailMessage | None:
-    """The e-mail of a notice: references, categories and a link. Nothing a reporter wrote.
-
-    None if its reports are gone (deleted before it could be sent)."""
-    named = list(notice.reports.order_by("pk").values_list("reference", "category"))
-    if not named:
-        return None
+def _urgent_notice_text(named: list[tuple[str | None, str]]) -> tuple[str, str]:
+    """Subject and body of a notice: references, categories and a link. Nothing a reporter
+    wrote."""
     url = settings.SIGURNET_PUBLIC_BASE_URL.rstrip("/") + "/staff/"
     with override(settings.LANGUAGE_CODE):
         lines = [f"- {reference} ({Category(category).label})" for reference, category in named]
@@ -175,12 +137,84 @@ def _urgent_notice_email(notice: UrgentNotice) -> EmailMessage | None:
                 )
                 % values
             )
-    return EmailMessage(
-        subject=subject,
-        body=body + "\n",
+    return subject, body + "\n"
+
+
+def _enqueue_notice_email(notice: UrgentNotice) -> OutgoingMessage | None:
+    """Write the notice's e-mail to the outbox, in the caller's transaction (the one that names
+    its reports). None if it names no report (they were deleted before it could be sent)."""
+    named = list(notice.reports.order_by("pk").values_list("reference", "category"))
+    if not named:
+        return None
+    subject, body = _urgent_notice_text(named)
+    message = outbox.enqueue(
+        kind=URGENT_NOTICE_KIND,
+        key=urgent_notice_key(notice.pk),
         to=notice.recipients.split("\n"),
-        headers={"Message-ID": notice.message_id, "Auto-Submitted": "auto-generated"},
+        subject=subject,
+        body=body,
+        headers={"Auto-Submitted": "auto-generated"},
+        send_after_commit=False,  # this task sends it right after the commit; else the sweep
     )
+    # The notice's Message-ID, made when it was written: a notice from before the outbox (or
+    # whose outbox row is gone) keeps the one it may already have gone out with.
+    OutgoingMessage.objects.filter(pk=message.pk).update(message_id=notice.message_id)
+    message.message_id = notice.message_id
+    notice.outgoing = message
+    notice.save(update_fields=["outgoing"])
+    return message
+
+
+def _batch_urgent_notice(follow_up: bool) -> tuple[int | None, float | None]:
+    """The outbox message this run is to send, and when to run again for reports left over.
+
+    One worker at a time (advisory lock): an unsent notice is finished first (its e-mail, with
+    the same Message-ID, whose claim and retries are the outbox's); otherwise, if the last
+    notice went out a minute ago or more, a new notice takes every report not yet named (up to
+    ``URGENT_NOTICE_MAX_REPORTS``) and its e-mail is written to the outbox in the same
+    transaction. Within the minute, the first run to look queues one follow-up for the end of
+    the minute (a follow-up that comes early queues itself again).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_urgent_notices()
+        record_sent_urgent_notices()
+        unsent = UrgentNotice.objects.filter(sent_at__isnull=True).order_by("pk").first()
+        if unsent is not None:
+            if unsent.outgoing_id is not None:
+                return unsent.outgoing_id, None
+            # Written before the outbox, or its sent message already deleted.
+            message = _enqueue_notice_email(unsent)
+            if message is None:
+                UrgentNotice.objects.filter(pk=unsent.pk).update(sent_at=now)
+                return None, None
+            return message.pk, None
+        pending = _unannounced_urgent_reports()
+        if not pending.exists():
+            return None, None
+        last = UrgentNotice.objects.filter(sent_at__isnull=False).order_by("-sent_at").first()
+        if last is not None and last.sent_at and last.sent_at > now - URGENT_NOTICE_INTERVAL:
+            if last.follow_up_queued and not follow_up:
+                return None, None
+            last.follow_up_queued = True
+            last.save(update_fields=["follow_up_queued"])
+            return None, (last.sent_at + URGENT_NOTICE_INTERVAL - now).total_seconds() + 1
+        recipients = urgent_recipients()
+        if not recipients:
+            # Nobody to tell: leave them unmarked so the sweep tries again once someone is set up.
+            log.error("Urgent reports waiting: no analyst e-mail and no hotline e-mail")
+            return None, None
+        notice = UrgentNotice.objects.create(
+            message_id=outbox.new_message_id(URGENT_NOTICE_KIND),
+            recipients="\n".join(recipients),
+        )
+        batch = list(
+            pending.order_by("pk").values_list("pk", flat=True)[:URGENT_NOTICE_MAX_REPORTS]
+        )
+        Report.objects.filter(pk__in=batch).update(urgent_notice=notice)
+        message = _enqueue_notice_email(notice)
+        assert message is not None  # it names the batch just linked
+        return message.pk, None
 
 
 def _queue_follow_up(countdown: float) -> None:
@@ -194,62 +228,73 @@ def _queue_follow_up(countdown: float) -> None:
         log.exception("Could not queue the next urgent notice")
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=False,  # the first retry must come after URGENT_NOTICE_RETRY_HOLD
-    max_retries=20,  # about three hours of backoff; the sweep below catches anything later
-    acks_late=True,
-)
+@shared_task(acks_late=True)
 def notify_urgent_report(report_id: int | None = None, follow_up: bool = False) -> bool:
     """Tell the on-duty staff which urgent reports arrived: one e-mail a minute at most.
 
     Queued after every urgent report, by the sweep, and by itself (``follow_up``) for the end
     of the minute; ``report_id`` is not needed (every run looks at all reports not yet
     announced) and is accepted for tasks queued by older code.
-    Exactly once, as far as SMTP allows: the notice and its reports are claimed in one
-    transaction under a lock, the e-mail (with the notice's stable Message-ID) is handed to
-    the mail server, then the notice and its reports are marked sent in one transaction. A
-    run at the same moment finds the reports claimed and sends nothing. The one window for a
-    duplicate: the mail server accepted the e-mail and the worker died (or lost the
-    connection) before the mark was written; the notice is then sent again, with the same
-    Message-ID, once its claim expires (or by the retry after an error). Retried while the mail
-    server is unreachable; meanwhile other runs leave the mail server alone for 25 s after each
-    failure. Returns whether this run sent an e-mail.
+    The batching (``_batch_urgent_notice``) names the waiting reports in a notice and writes its
+    e-mail to the outbox in one transaction under a lock; this run then sends it through the
+    outbox (``core.tasks.send_outgoing_message``: claim by conditional UPDATE, send with the
+    stable Message-ID, mark sent in one write; after a failure the outbox's backoff and
+    retries, and no run tries again before the next attempt is due). A run at the same moment
+    finds the reports named and the message claimed, and sends nothing. The reports count as
+    notified once the outbox marked the message sent (``record_sent_urgent_notices``). The one
+    window for a duplicate is the outbox's (docs/architecture.md, "Outbox"). Returns whether
+    this run sent an e-mail.
     """
-    notice, follow_up_in = _claim_urgent_notice(follow_up)
+    from sigurnet.core.tasks import send_outgoing_message
+
+    message_pk, follow_up_in = _batch_urgent_notice(follow_up)
     if follow_up_in is not None:
         _queue_follow_up(follow_up_in)
-    if notice is None:
+    if message_pk is None:
         return False
-    token = notice.claim_token
-    email = _urgent_notice_email(notice)
-    try:
-        if email is not None:
-            email.send()
-    except Exception:
-        # Keep the claim a little, then the retry (or any run) sends this same notice again.
-        UrgentNotice.objects.filter(pk=notice.pk, claim_token=token).update(
-            claimed_until=timezone.now() + URGENT_NOTICE_RETRY_HOLD
-        )
-        raise
-    now = timezone.now()
-    with transaction.atomic():
-        UrgentNotice.objects.filter(pk=notice.pk).update(sent_at=now, claimed_until=None)
-        Report.objects.filter(urgent_notice=notice, urgent_notified_at__isnull=True).update(
-            urgent_notified_at=now
-        )
+    sent = bool(send_outgoing_message(message_pk))
+    if not sent:
+        return False
+    record_sent_urgent_notices()
     if _unannounced_urgent_reports().exists():
-        UrgentNotice.objects.filter(pk=notice.pk).update(follow_up_queued=True)
+        UrgentNotice.objects.filter(outgoing_id=message_pk).update(follow_up_queued=True)
         _queue_follow_up(URGENT_NOTICE_INTERVAL.total_seconds() + 1)
-    return email is not None
+    return True
+
+
+def retry_given_up_urgent_notices(now: datetime | None = None) -> int:
+    """Nothing urgent may be lost: an urgent notice's e-mail that the outbox gave up (12
+    attempts, or a permanent refusal) is tried again, to the current on-duty addresses, with
+    its Message-ID. Logged as an error each time. How many it re-queued."""
+    now = now or timezone.now()
+    given_up = OutgoingMessage.objects.filter(
+        kind=URGENT_NOTICE_KIND, sent_at__isnull=True, next_attempt_at__isnull=True
+    )
+    recipients = urgent_recipients()
+    count = 0
+    for message in given_up:
+        log.error(
+            "Urgent notice e-mail %s was given up after %s attempt(s) (%s); trying again",
+            message.pk,
+            message.attempts,
+            message.last_error,
+        )
+        if recipients:
+            message.recipients = "\n".join(recipients)
+            UrgentNotice.objects.filter(outgoing=message).update(recipients=message.recipients)
+        message.next_attempt_at = now
+        message.save(update_fields=["recipients", "next_attempt_at"])
+        count += 1
+    return count
 
 
 @shared_task
 def sweep_urgent_notices() -> int:
     """Run the notice again when urgent reports wait for one longer than they should (broker
-    or worker down, mail server down for longer than the retries). Returns how many wait."""
+    or worker down, the outbox sent it on a later retry, or gave up: then it is re-queued).
+    Returns how many wait."""
+    record_sent_urgent_notices()
+    retry_given_up_urgent_notices()
     cutoff = timezone.now() - timedelta(minutes=2)
     waiting = Report.objects.filter(
         category__in=list(URGENT_CATEGORIES),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import smtplib
 import threading
 from datetime import timedelta
 from email import message_from_bytes
@@ -14,6 +13,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from sigurnet.core.models import OutgoingMessage
 from sigurnet.hotline import services
 from sigurnet.hotline.models import Report, UrgentNotice
 from sigurnet.hotline.tasks import notify_urgent_report, sweep_urgent_notices
@@ -36,7 +36,15 @@ def a_minute_passes() -> None:
 
 
 def the_retry_delay_passes() -> None:
-    UrgentNotice.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    # The claim and the next attempt of a notice's e-mail are the outbox's now.
+    past = timezone.now() - timedelta(seconds=1)
+    OutgoingMessage.objects.filter(kind="hotline.urgent_notice", sent_at__isnull=True).update(
+        claimed_until=past, next_attempt_at=past
+    )
+
+
+def the_notice_email() -> OutgoingMessage:
+    return OutgoingMessage.objects.get(kind="hotline.urgent_notice")
 
 
 def test_urgent_report_notifies_analysts_without_its_content(
@@ -113,8 +121,10 @@ def test_notice_survives_a_mail_server_outage(make_staff, settings, smtp_sink):
     analyst = make_staff("Hotline analyst")
     filed = services.file_report(submission("sextortion"), channel="web")
 
-    with pytest.raises(OSError):  # nothing listens: the task fails and will be retried
-        notify_urgent_report.run(filed.report.pk)
+    # Nothing listens: the send fails and the outbox will retry it.
+    assert notify_urgent_report.run(filed.report.pk) is False
+    assert the_notice_email().attempts == 1
+    assert the_notice_email().last_error == "ConnectionRefusedError"
     assert Report.objects.get().urgent_notified_at is None
 
     assert notify_urgent_report.run() is False  # other runs leave the server alone a while
@@ -262,8 +272,8 @@ def test_a_notice_sent_again_after_a_lost_reply_is_the_same_message(make_staff, 
     # The server keeps the message but its reply never says so: the one window for a
     # duplicate. The retry sends the same message again, with the same Message-ID.
     inbox = smtp_sink(Inbox(then_fail=1))
-    with pytest.raises(smtplib.SMTPException):
-        notify_urgent_report.run(filed.report.pk)
+    assert notify_urgent_report.run(filed.report.pk) is False  # the outbox retries it
+    assert the_notice_email().last_error == "SMTPDataError 451"
     assert Report.objects.get().urgent_notified_at is None
     the_retry_delay_passes()
     assert notify_urgent_report.run(filed.report.pk) is True
@@ -291,7 +301,7 @@ def test_a_notice_left_by_a_dead_worker_is_sent_when_its_claim_expires(make_staf
     assert sweep_urgent_notices() == 1
     assert mail.outbox == []  # the claim still holds: the worker may only be slow
 
-    the_retry_delay_passes()  # ten minutes later
+    the_retry_delay_passes()  # the outbox's claim (five minutes) has expired
     assert sweep_urgent_notices() == 1
     assert len(mail.outbox) == 1
     assert filed.reference in mail.outbox[0].subject
@@ -342,3 +352,85 @@ def test_reports_within_the_minute_get_one_follow_up_at_its_end(
     assert len(mail.outbox) == 2
     assert all(one.reference in mail.outbox[1].body for one in later)
     assert not Report.objects.filter(urgent_notified_at__isnull=True).exists()
+
+
+def test_the_notice_is_one_outbox_message_with_the_notice_s_key_and_message_id(
+    make_staff, django_capture_on_commit_callbacks
+):
+    make_staff("Hotline analyst")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.file_report(submission("csam"), channel="web")
+    notice = UrgentNotice.objects.get()
+    message = the_notice_email()
+    assert message.key == f"hotline.urgent_notice:{notice.pk}"
+    assert notice.outgoing == message
+    assert mail.outbox[0].extra_headers["Message-ID"] == message.message_id == notice.message_id
+    assert Report.objects.get().urgent_notified_at == message.sent_at == notice.sent_at
+
+
+def test_reports_are_named_only_together_with_the_notice_s_outbox_message(make_staff, monkeypatch):
+    from sigurnet.core import outbox
+
+    make_staff("Hotline analyst")
+    services.file_report(submission("grooming"), channel="web")
+
+    def database_fails(**kwargs):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "enqueue", database_fails)
+        with pytest.raises(RuntimeError):
+            notify_urgent_report.run()
+    assert not UrgentNotice.objects.exists()
+    assert Report.objects.get().urgent_notice is None  # still waiting, not lost
+
+    assert notify_urgent_report.run() is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_notice_the_outbox_sends_on_a_later_retry_is_recorded_by_the_sweep_not_resent(
+    make_staff, smtp_sink
+):
+    from sigurnet.core.tasks import send_outgoing_message
+
+    make_staff("Hotline analyst")
+    filed = services.file_report(submission("ncii"), channel="web")
+    assert notify_urgent_report.run(filed.report.pk) is False  # no mail server yet
+    the_retry_delay_passes()
+    inbox = smtp_sink(Inbox())
+    assert send_outgoing_message(the_notice_email().pk) is True  # the outbox's own retry
+    assert Report.objects.get().urgent_notified_at is None  # not recorded by the outbox
+
+    Report.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    assert sweep_urgent_notices() == 0  # recorded first: nothing waits
+    assert len(inbox.messages) == 1
+    assert Report.objects.get().urgent_notified_at == the_notice_email().sent_at
+    assert UrgentNotice.objects.get().sent_at == the_notice_email().sent_at
+
+
+def test_a_notice_the_outbox_gave_up_is_sent_again_to_the_current_staff(
+    make_staff, smtp_sink, caplog
+):
+    first = make_staff("Hotline analyst")
+    filed = services.file_report(submission("sextortion"), channel="web")
+    assert notify_urgent_report.run(filed.report.pk) is False  # no mail server
+    OutgoingMessage.objects.update(attempts=11)
+    the_retry_delay_passes()
+    assert notify_urgent_report.run() is False  # the twelfth attempt: given up
+    assert the_notice_email().next_attempt_at is None
+    assert Report.objects.get().urgent_notified_at is None
+
+    first.is_active = False
+    first.save()
+    second = make_staff("Hotline supervisor")
+    inbox = smtp_sink(Inbox())
+    Report.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    with caplog.at_level("ERROR"):
+        assert sweep_urgent_notices() == 1
+    assert "given up" in caplog.text
+    assert len(inbox.messages) == 1
+    received = message_from_bytes(inbox.messages[0])
+    assert received["To"] == second.email
+    assert received["Message-ID"].strip() == UrgentNotice.objects.get().message_id
+    assert Report.objects.get().urgent_notified_at is not None
+    assert sweep_urgent_notices() == 0
