@@ -4,8 +4,10 @@ the assessment. Each view states the permission it needs; services do the work."
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -481,34 +483,72 @@ def evidence_file(request: HttpRequest, key: str, evidence_id: int) -> HttpRespo
     return response
 
 
-@require_http_methods(["GET", "POST"])
-@staff_permission_required(VIEW, CHANGE)
-def ask(request: HttpRequest, key: str) -> HttpResponse:
-    """Ask the reporter a question. Without JavaScript, choosing a template reloads the page
-    with its text, in the report's language, ready to edit."""
+def _write_to_reporter(
+    request: HttpRequest,
+    key: str,
+    *,
+    chooser_form: type[forms.Form],
+    template_text: Callable[[str, str], str],
+    send: Callable[..., Any],
+    page: str,
+    question: bool,
+) -> HttpResponse:
+    """A message to the reporter (a question or feedback). Without JavaScript, choosing a
+    template reloads the page with its text, in the report's language, ready to edit."""
     report = _report_or_404(key)
-    chooser = QuestionChoiceForm(request.GET or None)
+    chooser = chooser_form(request.GET or None)
     initial = ""
     if chooser.is_valid():
-        initial = services.question_text(chooser.cleaned_data["question"], report.language)
+        (choice,) = chooser.cleaned_data.values()
+        initial = template_text(choice, report.language)
     form = AskReporterForm(request.POST or None, initial={"text": initial})
     if request.method == "POST" and form.is_valid():
         try:
-            services.ask_reporter(
+            send(
                 report,
                 text=form.cleaned_data["text"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 request=request,
             )
         except TriageRefused as refused:
             messages.error(request, _refusal_message(refused.code))
         else:
-            messages.success(request, _sent_message(report, question=True))
+            messages.success(request, _sent_message(report, question=question))
             return HttpResponseRedirect(_detail_url(report))
     return render(
         request,
-        "hotline/triage/ask.html",
+        page,
         {"report": report, "chooser": chooser, "form": form, "emailed": _emailed(report)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE)
+def ask(request: HttpRequest, key: str) -> HttpResponse:
+    """Ask the reporter a question; the report waits for the answer."""
+    return _write_to_reporter(
+        request,
+        key,
+        chooser_form=QuestionChoiceForm,
+        template_text=services.question_text,
+        send=services.ask_reporter,
+        page="hotline/triage/ask.html",
+        question=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, CHANGE)
+def feedback(request: HttpRequest, key: str) -> HttpResponse:
+    """Tell the reporter how their report went."""
+    return _write_to_reporter(
+        request,
+        key,
+        chooser_form=FeedbackChoiceForm,
+        template_text=services.feedback_text,
+        send=services.send_feedback,
+        page="hotline/triage/feedback.html",
+        question=False,
     )
 
 
@@ -527,37 +567,6 @@ def _sent_message(report: Report, *, question: bool) -> str:
     if _emailed(report):
         return _("Your message is on the reporter's receipt page and goes to them by e-mail.")
     return _("Your message is on the reporter's receipt page.")
-
-
-@require_http_methods(["GET", "POST"])
-@staff_permission_required(VIEW, CHANGE)
-def feedback(request: HttpRequest, key: str) -> HttpResponse:
-    """Tell the reporter how their report went. As with asking, choosing a template reloads
-    the page with its text in the report's language, ready to edit."""
-    report = _report_or_404(key)
-    chooser = FeedbackChoiceForm(request.GET or None)
-    initial = ""
-    if chooser.is_valid():
-        initial = services.feedback_text(chooser.cleaned_data["template"], report.language)
-    form = AskReporterForm(request.POST or None, initial={"text": initial})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.send_feedback(
-                report,
-                text=form.cleaned_data["text"],
-                actor=request.user,  # type: ignore[arg-type]
-                request=request,
-            )
-        except TriageRefused as refused:
-            messages.error(request, _refusal_message(refused.code))
-        else:
-            messages.success(request, _sent_message(report, question=False))
-            return HttpResponseRedirect(_detail_url(report))
-    return render(
-        request,
-        "hotline/triage/feedback.html",
-        {"report": report, "chooser": chooser, "form": form, "emailed": _emailed(report)},
-    )
 
 
 @require_POST
