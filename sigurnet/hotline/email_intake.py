@@ -228,6 +228,15 @@ def held_raw_bytes(held: HeldEmail) -> bytes:
     return base64.b64decode(held.raw)
 
 
+def held_subject(held: HeldEmail) -> str:
+    """The decoded Subject of a held e-mail (its headers only are parsed); "" if unreadable."""
+    try:
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(held_raw_bytes(held))
+        return header_text(msg, "Subject")[:300]
+    except Exception:  # a message held because it could not be parsed
+        return ""
+
+
 # --- Parsing -------------------------------------------------------------------------------
 
 
@@ -279,6 +288,12 @@ def header_text(msg: Message, name: str) -> str:
         except Exception:  # a header the policy cannot parse: its raw text will do
             text = raw
     return _SPACES.sub(" ", clean_text(text)).strip()
+
+
+def sender_index(address: str) -> str:
+    """The blind index of a sender address (trimmed, lower-cased); "" for no address."""
+    address = address.strip().lower()
+    return blind_index(address, "email-sender") if address else ""
 
 
 def _sender(msg: Message) -> str:
@@ -798,12 +813,13 @@ def _already_ingested(key: str) -> bool:
     return IngestedEmail.objects.filter(message_id_index=key).exists()
 
 
-def _hold(raw: bytes, key: str, source: str, reason: str) -> Result:
+def _hold(raw: bytes, key: str, source: str, reason: str, sender: str = "") -> Result:
     try:
         with transaction.atomic():
             HeldEmail.objects.create(
                 source=source[:200],
                 message_id_index=key,
+                sender_index=sender_index(sender),
                 raw=base64.b64encode(raw).decode("ascii"),
                 reason=reason[:300],
             )
@@ -858,11 +874,17 @@ def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None =
         log.warning("Could not parse an incoming e-mail from %s", source, exc_info=True)
         return _hold(raw, key, source, f"could not be parsed ({type(exc).__name__})")
     if parsed.automatic:
-        return _hold(raw, key, source, parsed.automatic)
+        return _hold(raw, key, source, parsed.automatic, parsed.sender)
     if not parsed.body.strip() and not parsed.urls and not parsed.attachments:
-        return _hold(raw, key, source, "empty: no text, web address or attachment")
+        return _hold(raw, key, source, "empty: no text, web address or attachment", parsed.sender)
     if len(parsed.urls) > MAX_URLS:
-        return _hold(raw, key, source, f"more than {MAX_URLS} web addresses: for a person")
+        return _hold(
+            raw,
+            key,
+            source,
+            f"more than {MAX_URLS} web addresses: for a person",
+            parsed.sender,
+        )
     replied = _reports_replied_to(parsed)
     for report in replied:
         if _from_reporter(report, parsed.sender):
@@ -900,7 +922,7 @@ def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None =
         if _already_ingested(key):
             return Result(SKIPPED)
         log.exception("Could not file an incoming e-mail from %s", source)
-        return _hold(raw, key, source, f"could not be filed ({type(exc).__name__})")
+        return _hold(raw, key, source, f"could not be filed ({type(exc).__name__})", parsed.sender)
     log.info("Filed %s from an e-mail (%s)", filed.reference, source)
     return Result(FILED, report_id=filed.report.pk)
 

@@ -306,6 +306,9 @@ class HeldEmail(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=200)
     message_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    # blind_index(sender address, lower-cased, "email-sender"); "" when the sender was not
+    # readable, and for messages held before this column existed.
+    sender_index = models.CharField(max_length=64, blank=True, db_index=True)
     raw = EncryptedTextField()
     reason = models.CharField(max_length=300)
     resolved_at = models.DateTimeField(null=True, blank=True)

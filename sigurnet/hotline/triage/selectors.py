@@ -26,6 +26,7 @@ from sigurnet.hotline.models import (
     Channel,
     ContentItem,
     Evidence,
+    HeldEmail,
     HotlineSettings,
     Message,
     Priority,
@@ -639,6 +640,22 @@ def report_context(report: Report, urls: list[ReportedURL]) -> dict[str, Any]:
         .order_by("-created_at", "-id")[:CONTEXT_LIMIT]
     )
     return {"same_item": same_item, "same_domain": same_domain, "earlier_assessments": earlier}
+
+
+def held_from_sender(report: Report) -> list[dict[str, Any]]:
+    """For an e-mailed report, the held e-mails from its sender (the report's contact address),
+    newest first, at most ``CONTEXT_LIMIT``, each with its decrypted subject. One query; only
+    the listed messages are decrypted. Messages held before the sender index existed have none
+    and are not listed."""
+    from sigurnet.hotline.email_intake import held_subject, sender_index
+
+    if report.channel != Channel.EMAIL:
+        return []
+    index = sender_index(report.contact_email or "")
+    if not index:
+        return []
+    held = HeldEmail.objects.filter(sender_index=index).order_by("-received_at", "-id")
+    return [{"held": h, "subject": held_subject(h)} for h in held[:CONTEXT_LIMIT]]
 
 
 def _start_of_today() -> datetime:

@@ -51,6 +51,7 @@ class TriageAction:
     CATEGORY_CORRECTED = "hotline.category_corrected"
     SETTINGS_CHANGED = "hotline.settings_changed"
     FEEDBACK_SENT = "hotline.feedback_sent"
+    HELD_VIEWED = "hotline.held_viewed"
 
 
 # How the audit trail names these actions (registered in ``HotlineConfig.ready``).
@@ -72,6 +73,7 @@ TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
     TriageAction.CATEGORY_CORRECTED: _("Report category corrected"),
     TriageAction.SETTINGS_CHANGED: _("Hotline settings changed"),
     TriageAction.FEEDBACK_SENT: _("Feedback sent to the reporter"),
+    TriageAction.HELD_VIEWED: _("Held e-mails from the sender read"),
 }
 
 
@@ -291,6 +293,15 @@ def record_view(
             request=request,
             detail={"evidence": revealed_evidence},
         )
+
+
+def record_held_viewed(
+    report: Report, *, held_ids: list[int], actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    """Audit one display of the held e-mails (their decrypted subjects) beside a report."""
+    _audit(
+        TriageAction.HELD_VIEWED, report, actor=actor, request=request, detail={"held": held_ids}
+    )
 
 
 def record_url_opened(

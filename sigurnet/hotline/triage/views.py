@@ -320,6 +320,14 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         fields=DECRYPTED_FIELDS,
         revealed_evidence=revealed,
     )
+    held = selectors.held_from_sender(report)
+    if held:
+        services.record_held_viewed(
+            report,
+            held_ids=[row["held"].pk for row in held],
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
     urls = [
         {
             "reported": u,
@@ -346,6 +354,7 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "held_by_me": report.assignee_id == request.user.pk,
         "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
         "context": selectors.report_context(report, parts["urls"]),
+        "held_from_sender": held,
         "can_confirm": _can_confirm(request, parts["assessments"]),
         "can_ask": request.user.has_perm(CHANGE)
         and services.allowed(report.status, Status.NEEDS_INFO)
