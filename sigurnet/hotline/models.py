@@ -380,6 +380,11 @@ class Assessment(models.Model):
     victim_gender = models.CharField(max_length=10, choices=VictimGender.choices, blank=True)
     content_kind = models.CharField(max_length=10, choices=ContentKind.choices, blank=True)
     commercial = models.BooleanField(null=True, blank=True)
+    # For other categories judged actionable or harmful: the article of the criminal code, from
+    # the supervisors' list for the centre's country. A basis deactivated later stays here.
+    legal_basis = models.ForeignKey(
+        "LegalBasis", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Four eyes: an actionable CSAM assessment waits for a second analyst before anything can
     # be forwarded; a disagreement goes to a supervisor.
@@ -430,3 +435,27 @@ class HotlineSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Hotline settings"))
+
+
+class LegalBasis(models.Model):
+    """An article of a country's criminal code that an analyst may name as the legal basis of
+    a non-CSAM assessment. Supervisors keep the list at /staff/hotline/settings/legal-bases/;
+    the assessment form offers the active ones of the deployment profile's country. Never
+    deleted there (old assessments point to it): deactivated instead."""
+
+    country = models.CharField(_("country"), max_length=2, db_index=True)
+    code = models.CharField(_("article"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["country", "order", "id"]
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "code"], name="legal_basis_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} - {self.title}"

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from sigurnet.core.models import AuditEvent
-from sigurnet.hotline.models import Assessment, Report, Status
+from sigurnet.hotline.models import Assessment, LegalBasis, Report, Status
 from sigurnet.hotline.triage import services
 from sigurnet.hotline.triage.services import TRANSITIONS, TriageRefused, transition
 from tests.conftest import requires_postgresql
@@ -183,6 +183,7 @@ def test_assessment_records_outcome_and_moves_the_report_to_assessed(signed_in, 
             "outcome": "actionable",
             "priority": "high",
             "category": "phishing_fraud",
+            "legal_basis": LegalBasis.objects.get(country="RS", code="čl. 208 KZ").pk,
             "notes": "Lažna banka, prijaviti hostingu.",
         },
     )

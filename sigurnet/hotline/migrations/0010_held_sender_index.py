@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("hotline", "0008_urgent_notice_outbox"),
+        ("hotline", "0009_legal_basis"),
     ]
 
     operations = [

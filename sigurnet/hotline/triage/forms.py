@@ -8,7 +8,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from sigurnet.hotline.models import Assessment, Category, Channel, Priority, Report, Status
+from sigurnet.hotline.models import (
+    Assessment,
+    Category,
+    Channel,
+    LegalBasis,
+    Priority,
+    Report,
+    Status,
+)
 from sigurnet.hotline.triage import selectors
 from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
 from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION
@@ -125,6 +133,16 @@ class AssessmentForm(forms.Form):
         required=False,
         widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
     )
+    legal_basis = forms.ModelChoiceField(
+        label=_("Legal basis"),
+        required=False,
+        queryset=LegalBasis.objects.none(),
+        empty_label="—",
+        help_text=_(
+            "For other categories than child sexual abuse material, judged actionable or "
+            "harmful: the article of the criminal code. Required for “Actionable”."
+        ),
+    )
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
@@ -133,8 +151,23 @@ class AssessmentForm(forms.Form):
         help_text=_("Stored encrypted. Only hotline staff can read them."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = selectors.legal_bases()
+        self.fields["legal_basis"].queryset = offered  # type: ignore[attr-defined]
+        self.legal_bases_listed = offered.exists()
+        if not self.legal_bases_listed:
+            del self.fields["legal_basis"]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if (
+            "legal_basis" in self.fields
+            and data.get("outcome") == Assessment.Outcome.ACTIONABLE
+            and data.get("category") not in (None, "", Category.CSAM)
+            and data.get("legal_basis") is None
+        ):
+            self.add_error("legal_basis", _("Choose the legal basis of an actionable report."))
         if data.get("outcome") == Assessment.Outcome.DUPLICATE:
             key = (data.get("duplicate_of") or "").strip()
             original = selectors.find_report(key) if key else None
@@ -167,6 +200,8 @@ class GroupAssessmentForm(AssessmentForm):
     def __init__(self, *args: Any, csam_in_group: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["duplicate_of"]
+        # Reports of a group may keep different categories: no legal basis here yet.
+        self.fields.pop("legal_basis", None)
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
             (value, label)
             for value, label in Assessment.Outcome.choices
@@ -319,3 +354,12 @@ FEEDBACK_CHOICES = [
 
 class FeedbackChoiceForm(forms.Form):
     template = forms.ChoiceField(label=_("Start from a template"), choices=FEEDBACK_CHOICES)
+
+
+class LegalBasisForm(forms.Form):
+    code = forms.CharField(
+        label=_("Article"),
+        max_length=40,
+        help_text=_("As the code names it, for example “čl. 185 KZ”."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=300)

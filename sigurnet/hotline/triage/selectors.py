@@ -28,6 +28,7 @@ from sigurnet.hotline.models import (
     Evidence,
     HeldEmail,
     HotlineSettings,
+    LegalBasis,
     Message,
     Priority,
     Report,
@@ -766,3 +767,13 @@ def group_reports(*, item: ContentItem | None = None, domain: str = "") -> list[
         .defer(*ENCRYPTED_REPORT_FIELDS)
         .order_by("received_at", "id")
     )
+
+
+def legal_bases(country: str | None = None, *, active_only: bool = True) -> QuerySet[LegalBasis]:
+    """The legal bases of ``country`` (default: the deployment profile's), in the supervisors'
+    order; only the active ones unless ``active_only`` is off."""
+    from sigurnet.core.selectors import get_profile
+
+    code = (country or get_profile().country).upper()
+    found = LegalBasis.objects.filter(country=code)
+    return found.filter(active=True) if active_only else found

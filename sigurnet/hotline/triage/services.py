@@ -23,6 +23,7 @@ from sigurnet.hotline.models import (
     Category,
     ContentItem,
     HotlineSettings,
+    LegalBasis,
     Report,
     Status,
 )
@@ -50,6 +51,7 @@ class TriageAction:
     DISPUTED = "hotline.assessment_disputed"
     CATEGORY_CORRECTED = "hotline.category_corrected"
     SETTINGS_CHANGED = "hotline.settings_changed"
+    LEGAL_BASES_CHANGED = "hotline.legal_bases_changed"
     FEEDBACK_SENT = "hotline.feedback_sent"
     HELD_VIEWED = "hotline.held_viewed"
 
@@ -72,6 +74,7 @@ TRIAGE_ACTION_LABELS: Mapping[str, Any] = {
     TriageAction.DISPUTED: _("Assessment disputed"),
     TriageAction.CATEGORY_CORRECTED: _("Report category corrected"),
     TriageAction.SETTINGS_CHANGED: _("Hotline settings changed"),
+    TriageAction.LEGAL_BASES_CHANGED: _("Legal bases changed"),
     TriageAction.FEEDBACK_SENT: _("Feedback sent to the reporter"),
     TriageAction.HELD_VIEWED: _("Held e-mails from the sender read"),
 }
@@ -327,6 +330,10 @@ def record_evidence_served(
     )
 
 
+# Outcomes for which a non-CSAM assessment names a legal basis.
+LEGAL_BASIS_OUTCOMES = frozenset({Assessment.Outcome.ACTIONABLE, Assessment.Outcome.HARMFUL})
+
+
 def assess(
     report: Report,
     *,
@@ -336,6 +343,7 @@ def assess(
     notes: str = "",
     duplicate_of: Report | None = None,
     classification: Mapping[str, Any] | None = None,
+    legal_basis: LegalBasis | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> Assessment:
@@ -346,7 +354,10 @@ def assess(
     A category corrected to an urgent one raises the urgent notice, once, after the commit
     (e-mailed reports arrive as "other" and never raised it). An actionable CSAM assessment
     needs its ICCAM ``classification`` (``CSAM_CLASSIFICATION``; ``TriageRefused
-    ("classification")`` otherwise); other assessments keep none.
+    ("classification")`` otherwise); other assessments keep none. A ``legal_basis`` is kept
+    for a non-CSAM actionable or harmful assessment only, and must be an active one of the
+    centre's country (``TriageRefused("legal_basis")`` otherwise); the assessment form
+    requires one for an actionable non-CSAM assessment when the country's list is not empty.
     """
     to = OUTCOME_STATUS[outcome]
     if not allowed(report.status, to):
@@ -363,6 +374,10 @@ def assess(
         duplicate_of is None or duplicate_of.pk == report.pk
     ):
         raise TriageRefused("duplicate_of")
+    if category == Category.CSAM or outcome not in LEGAL_BASIS_OUTCOMES:
+        legal_basis = None
+    if legal_basis is not None and not selectors.legal_bases().filter(pk=legal_basis.pk).exists():
+        raise TriageRefused("legal_basis")
     with transaction.atomic():
         before = report.category
         assessment = Assessment.objects.create(
@@ -375,6 +390,7 @@ def assess(
             duplicate_of=duplicate_of if outcome == Assessment.Outcome.DUPLICATE else None,
             notes=notes,
             needs_confirmation=needs_four_eyes(outcome, category),
+            legal_basis=legal_basis,
             **given,
         )
         Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
@@ -925,3 +941,74 @@ def send_feedback(
             detail={"message": message.pk, "emailed": emailed},
         )
     return message
+
+
+def add_legal_basis(
+    *,
+    code: str,
+    title: str,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> LegalBasis:
+    """A supervisor adds an article to the list of the centre's country, at its end (audited
+    as ``hotline.legal_bases_changed``). The same article twice: ``TriageRefused("exists")``."""
+    if not actor.has_perm("hotline.change_hotlinesettings"):  # type: ignore[attr-defined]
+        raise TriageRefused("permission")
+    from sigurnet.core.selectors import get_profile
+
+    country = get_profile().country.upper()
+    with transaction.atomic():
+        if LegalBasis.objects.filter(country=country, code=code).exists():
+            raise TriageRefused("exists")
+        last = LegalBasis.objects.filter(country=country).order_by("-order").first()
+        basis = LegalBasis.objects.create(
+            country=country, code=code, title=title, order=(last.order + 10 if last else 10)
+        )
+        _audit_legal_basis(basis, "added", actor=actor, request=request)
+    return basis
+
+
+def change_legal_basis(
+    basis: LegalBasis,
+    *,
+    action: str,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+) -> None:
+    """Deactivate, reactivate, or move a basis up or down in its country's list (audited).
+    Old assessments keep a deactivated basis; the form no longer offers it."""
+    if not actor.has_perm("hotline.change_hotlinesettings"):  # type: ignore[attr-defined]
+        raise TriageRefused("permission")
+    with transaction.atomic():
+        basis = LegalBasis.objects.select_for_update().get(pk=basis.pk)
+        if action in ("deactivate", "activate"):
+            basis.active = action == "activate"
+            basis.save(update_fields=["active"])
+        elif action in ("up", "down"):
+            siblings = list(
+                LegalBasis.objects.filter(country=basis.country).order_by("order", "id")
+            )
+            at = next(i for i, b in enumerate(siblings) if b.pk == basis.pk)
+            other = at - 1 if action == "up" else at + 1
+            if not 0 <= other < len(siblings):
+                return
+            siblings[at], siblings[other] = siblings[other], siblings[at]
+            for position, sibling in enumerate(siblings, start=1):
+                if sibling.order != position * 10:
+                    LegalBasis.objects.filter(pk=sibling.pk).update(order=position * 10)
+        else:
+            raise ValueError(action)
+        _audit_legal_basis(basis, action, actor=actor, request=request)
+
+
+def _audit_legal_basis(
+    basis: LegalBasis, change: str, *, actor: AbstractBaseUser, request: HttpRequest | None
+) -> None:
+    record_audit_event(
+        TriageAction.LEGAL_BASES_CHANGED,
+        actor=actor,
+        request=request,
+        object_type="hotline.legalbasis",
+        object_id=str(basis.pk),
+        detail={"change": change, "country": basis.country, "code": basis.code},
+    )

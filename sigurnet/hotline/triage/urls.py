@@ -10,6 +10,7 @@ urlpatterns = [
     path("items/", views.items, name="items"),
     path("domains/", views.domains, name="domains"),
     path("settings/", views.hotline_settings, name="settings"),
+    path("settings/legal-bases/", views.legal_bases, name="legal-bases"),
     path("items/<int:item_id>/duplicates/", views.item_duplicates, name="item-duplicates"),
     path("items/<int:item_id>/assess/", views.item_assess, name="item-assess"),
     path("domains/<str:index>/assess/", views.domain_assess, name="domain-assess"),

@@ -28,6 +28,7 @@ from sigurnet.hotline.triage.forms import (
     FeedbackChoiceForm,
     GroupAssessmentForm,
     HotlineSettingsForm,
+    LegalBasisForm,
     QuestionChoiceForm,
     QueueFilterForm,
 )
@@ -78,6 +79,8 @@ def _refusal_message(code: str) -> str:
         "same_analyst": _("A second analyst must confirm: not the one who assessed it."),
         "disputed": _("An analyst disagreed: a supervisor decides."),
         "text": _("Write a message."),
+        "legal_basis": _("Choose a legal basis from the current list."),
+        "exists": _("That article is already on the list."),
     }
     return messages_by_code.get(code, _("You may not do that."))
 
@@ -619,6 +622,7 @@ def assess(request: HttpRequest, key: str) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
                 duplicate_of=form.original(),
                 classification=form.classification(),
+                legal_basis=form.cleaned_data.get("legal_basis"),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
@@ -656,3 +660,58 @@ def hotline_settings(request: HttpRequest) -> HttpResponse:
                 messages.info(request, _("Nothing changed."))
             return HttpResponseRedirect(reverse("hotline-triage:settings"))
     return render(request, "hotline/triage/settings.html", {"form": form})
+
+
+LEGAL_BASIS_ACTIONS = ("deactivate", "activate", "up", "down")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required(VIEW, SETTINGS)
+def legal_bases(request: HttpRequest) -> HttpResponse:
+    """The supervisors' list of legal bases for the centre's country: add one (POST with
+    code and title), or deactivate, reactivate or move one (POST with ``basis`` and
+    ``action``)."""
+    form = LegalBasisForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "code" in request.POST:
+                if form.is_valid():
+                    services.add_legal_basis(
+                        code=form.cleaned_data["code"].strip(),
+                        title=form.cleaned_data["title"].strip(),
+                        actor=request.user,  # type: ignore[arg-type]
+                        request=request,
+                    )
+                    messages.success(request, _("The legal basis is added."))
+                    return HttpResponseRedirect(reverse("hotline-triage:legal-bases"))
+            else:
+                action = request.POST.get("action", "")
+                pk = request.POST.get("basis", "")
+                basis = (
+                    selectors.legal_bases(active_only=False).filter(pk=int(pk)).first()
+                    if pk.isdigit()
+                    else None
+                )
+                if basis is None or action not in LEGAL_BASIS_ACTIONS:
+                    raise Http404
+                services.change_legal_basis(
+                    basis,
+                    action=action,
+                    actor=request.user,  # type: ignore[arg-type]
+                    request=request,
+                )
+                messages.success(request, _("The list is saved."))
+                return HttpResponseRedirect(reverse("hotline-triage:legal-bases"))
+        except TriageRefused as refused:
+            messages.error(request, _refusal_message(refused.code))
+    from sigurnet.core.selectors import get_profile
+
+    return render(
+        request,
+        "hotline/triage/legal_bases.html",
+        {
+            "form": form,
+            "bases": selectors.legal_bases(active_only=False),
+            "country": get_profile().country.upper(),
+        },
+    )
