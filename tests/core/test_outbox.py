@@ -35,7 +35,7 @@ from sigurnet.core.tasks import (
     send_outgoing_message,
     sweep_outbox,
 )
-from tests.conftest import free_port, requires_postgresql
+from tests.conftest import free_port, requires_postgresql, skip_unless_ci
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -326,7 +326,7 @@ def broker() -> Iterator[tuple[str, str]]:
     try:
         client.ping()
     except redis.ConnectionError:
-        pytest.skip("needs Redis on 127.0.0.1:6379")
+        skip_unless_ci("needs Redis on 127.0.0.1:6379")
     client.flushdb()
     yield url, f"outbox-test-{uuid.uuid4().hex[:8]}"
     client.flushdb()

@@ -14,7 +14,7 @@ from django.test import Client
 
 from sigurnet.hotline import evidence as evidence_files
 from sigurnet.hotline.models import Evidence, Report
-from tests.conftest import requires_postgresql
+from tests.conftest import requires_postgresql, skip_unless_ci
 
 MARKERS = {
     "description": "descmarker7q2x",
@@ -28,7 +28,7 @@ MARKERS = {
 @pytest.mark.django_db(transaction=True)
 def test_pg_dump_holds_no_marker_of_a_report(settings):
     if shutil.which("pg_dump") is None:
-        pytest.skip("needs pg_dump (apt-get install postgresql-client)")
+        skip_unless_ci("needs pg_dump (apt-get install postgresql-client)")
     settings.SIGURNET_FORM_MIN_SECONDS = 0
     # One report through the API ...
     response = Client().post(
@@ -95,7 +95,7 @@ def pg_dump() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_pg_dump_holds_no_marker_of_a_report_still_being_written(settings, tmp_path):
     if shutil.which("pg_dump") is None:
-        pytest.skip("needs pg_dump (apt-get install postgresql-client)")
+        skip_unless_ci("needs pg_dump (apt-get install postgresql-client)")
     settings.SIGURNET_EVIDENCE_ROOT = tmp_path / "evidence"
     markers = {**MARKERS, "file name": "filemarker7q2x", "file content": "contentmarker7q2x"}
     web = Client()
