@@ -288,6 +288,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # check (rightly) refuses them.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A monitor may ask the app server directly, over plain HTTP: /healthz says only "ok" or "fail".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("SIGURNET_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SIGURNET_TRUSTED_PROXIES = env_int("SIGURNET_TRUSTED_PROXIES", 0)
@@ -354,6 +356,13 @@ if not SIGURNET_QUICK_EXIT_URL.startswith(("https://", "http://")):
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CELERY_BEAT_SCHEDULE = {
+    # Proof that beat and a worker run (core/health.py: the staff banner and /healthz). One
+    # that no worker took within 50 seconds is dropped: the next one is already due.
+    "heartbeat": {
+        "task": "sigurnet.core.tasks.record_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 50.0},
+    },
     "sweep-urgent-report-notices": {
         "task": "sigurnet.hotline.tasks.sweep_urgent_notices",
         "schedule": 120.0,

@@ -6,10 +6,13 @@ from django.views.static import serve
 
 from sigurnet.api import api
 from sigurnet.awareness.views import home
+from sigurnet.core.health import healthz
 from sigurnet.helpline.views import get_help
 from sigurnet.hotline import views as hotline
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # For a monitoring system: no language prefix, no sign-in, no session (core/health.py).
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("staff/hotline/", include("sigurnet.hotline.triage.urls")),
     path("staff/", include("sigurnet.core.urls")),

@@ -293,3 +293,27 @@ class OutgoingMessage(models.Model):
     @property
     def recipient_list(self) -> list[str]:
         return [line for line in self.recipients.split("\n") if line]
+
+
+class Heartbeat(models.Model):
+    """Signs of life of the background work, in one row (pk 1), updated in place and read by
+    ``core.health``: when the heartbeat task last ran (beat queued it and a worker ran it), and
+    whether the mail server refuses the outbox's attempts (failures in a row since the last
+    message it accepted, and the kind of the last failure: never the server's words).
+    """
+
+    beat_at = models.DateTimeField(null=True, blank=True)
+    mail_failures = models.PositiveIntegerField(default=0)
+    mail_failing_since = models.DateTimeField(null=True, blank=True)
+    mail_last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = [
+            ("view_system_health", _("Can see whether the background work and the mail run")),
+        ]
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeat")
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.beat_at:%Y-%m-%d %H:%M:%S}" if self.beat_at else "heartbeat"

@@ -15,6 +15,9 @@ anything due that no task took: the broker was down at the commit, a worker died
 lost. The one window for a duplicate is between the SMTP server's "250" and the write of step 3:
 a worker killed there leaves a claimed, unsent row that is sent again, with the same
 Message-ID, once its claim expires.
+
+Each attempt's outcome at the mail server is also noted for ``core.health`` (three refusals
+in a row, with none accepted since, put a warning on the staff pages and fail ``/healthz``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sigurnet.core import health
 from sigurnet.core.models import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -195,6 +199,8 @@ def deliver(message_pk: int, now: datetime | None = None) -> Delivery:
             next_attempt_at=None if given_up else timezone.now() + wait,
             claimed_until=None,
         )
+        if health.is_mail_server_error(exc):  # for the staff banner and /healthz
+            health.record_mail_failure(_error_text(exc))
         if given_up:
             log.error("Gave up outgoing message %s after %s attempt(s)", message_pk, attempts)
             return Delivery(sent=False)
@@ -211,6 +217,7 @@ def deliver(message_pk: int, now: datetime | None = None) -> Delivery:
         next_attempt_at=None,
         claimed_until=None,
     )
+    health.record_mail_success()
     return Delivery(sent=True)
 
 

@@ -38,6 +38,7 @@ ADMINISTRATOR = Role(
         "core.delete_institution",
         "core.delete_contactperson",
         "core.view_auditevent",
+        "core.view_system_health",  # the staff banner when background work or mail stops
         "core.view_deploymentprofile",
         "core.add_deploymentprofile",
         "core.change_deploymentprofile",
@@ -74,6 +75,8 @@ HOTLINE_SUPERVISOR = Role(
         *INSTITUTION_WRITE,
         *HOTLINE_TRIAGE,
         "hotline.assign_report",
+        # The staff banner when background work or mail stops: urgent notices depend on it.
+        "core.view_system_health",
         # The hotline's settings (/staff/hotline/settings/): targets, four eyes, questions.
         "hotline.view_hotlinesettings",
         "hotline.change_hotlinesettings",

@@ -43,3 +43,12 @@ def delete_old_outgoing_messages() -> int:
     from sigurnet.core import outbox
 
     return outbox.delete_old_messages()
+
+
+@shared_task(ignore_result=True)
+def record_heartbeat() -> None:
+    """Note that the schedule works (scheduled every minute): beat queued this and a worker
+    ran it. ``core.health`` warns when the last beat is too old."""
+    from sigurnet.core import health
+
+    health.record_heartbeat()
