@@ -19,7 +19,7 @@ from sigurnet.hotline.models import (
 )
 from sigurnet.hotline.triage import selectors
 from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
-from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION
+from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION, legal_basis_required
 
 ANY = ("", _("Any"))
 
@@ -159,13 +159,21 @@ class AssessmentForm(forms.Form):
         if not self.legal_bases_listed:
             del self.fields["legal_basis"]
 
+    def judged_categories(self, data: dict[str, Any]) -> list[str]:
+        """The categories the assessment will give (here: the one chosen)."""
+        return [data["category"]] if data.get("category") else []
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # The service's rule (``services.legal_basis_required``), asked here to show the
+        # error beside the field; ``assess`` refuses the same without it.
         if (
             "legal_basis" in self.fields
-            and data.get("outcome") == Assessment.Outcome.ACTIONABLE
-            and data.get("category") not in (None, "", Category.CSAM)
             and data.get("legal_basis") is None
+            and any(
+                legal_basis_required(data.get("outcome") or "", category, listed=True)
+                for category in self.judged_categories(data)
+            )
         ):
             self.add_error("legal_basis", _("Choose the legal basis of an actionable report."))
         if data.get("outcome") == Assessment.Outcome.DUPLICATE:
@@ -195,13 +203,26 @@ KEEP_CATEGORY = ("", _("Keep each report's category"))
 
 class GroupAssessmentForm(AssessmentForm):
     """One assessment for every waiting report of a group. Duplicate is not offered: the
-    group's own action marks them duplicates of the first."""
+    group's own action marks them duplicates of the first. ``categories`` are those of the
+    group's waiting reports: with "keep each report's category", the legal basis is needed
+    when one of them is not CSAM (and is not kept for the CSAM ones)."""
 
-    def __init__(self, *args: Any, csam_in_group: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        csam_in_group: bool = False,
+        categories: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["duplicate_of"]
-        # Reports of a group may keep different categories: no legal basis here yet.
-        self.fields.pop("legal_basis", None)
+        self.categories = categories
+        if "legal_basis" in self.fields:
+            self.fields["legal_basis"].help_text = _(
+                "For reports in other categories than child sexual abuse material, judged "
+                "actionable or harmful: the article of the criminal code. Required for "
+                "“Actionable”. Not kept for child sexual abuse material."
+            )
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
             (value, label)
             for value, label in Assessment.Outcome.choices
@@ -212,6 +233,10 @@ class GroupAssessmentForm(AssessmentForm):
         category.choices = [KEEP_CATEGORY, *Category.choices]  # type: ignore[attr-defined]
         category.help_text = _("Correct it for all of them, or keep each report's own.")
         self.csam_in_group = csam_in_group
+
+    def judged_categories(self, data: dict[str, Any]) -> list[str]:
+        """The chosen category, or each report's own when they keep theirs."""
+        return [data["category"]] if data.get("category") else sorted(self.categories)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -334,6 +334,20 @@ def record_evidence_served(
 LEGAL_BASIS_OUTCOMES = frozenset({Assessment.Outcome.ACTIONABLE, Assessment.Outcome.HARMFUL})
 
 
+def legal_basis_required(outcome: str, category: str, *, listed: bool | None = None) -> bool:
+    """Whether an assessment must name a legal basis: an actionable one of another category
+    than child sexual abuse material, when the centre's country lists active legal bases
+    (with an empty list there is nothing to choose). ``listed`` says whether the list is
+    non-empty when the caller knows it already (one query otherwise).
+
+    The rule is written here once: ``assess`` enforces it for every entry point, and the
+    assessment forms ask it to show the error beside the field.
+    """
+    if outcome != Assessment.Outcome.ACTIONABLE or category in ("", Category.CSAM):
+        return False
+    return selectors.legal_bases().exists() if listed is None else listed
+
+
 def assess(
     report: Report,
     *,
@@ -356,8 +370,9 @@ def assess(
     needs its ICCAM ``classification`` (``CSAM_CLASSIFICATION``; ``TriageRefused
     ("classification")`` otherwise); other assessments keep none. A ``legal_basis`` is kept
     for a non-CSAM actionable or harmful assessment only, and must be an active one of the
-    centre's country (``TriageRefused("legal_basis")`` otherwise); the assessment form
-    requires one for an actionable non-CSAM assessment when the country's list is not empty.
+    centre's country (``TriageRefused("legal_basis")`` otherwise). An actionable non-CSAM
+    assessment without one is refused (``TriageRefused("legal_basis_required")``) when the
+    country's list is not empty (``legal_basis_required``).
     """
     to = OUTCOME_STATUS[outcome]
     if not allowed(report.status, to):
@@ -378,6 +393,8 @@ def assess(
         legal_basis = None
     if legal_basis is not None and not selectors.legal_bases().filter(pk=legal_basis.pk).exists():
         raise TriageRefused("legal_basis")
+    if legal_basis is None and legal_basis_required(outcome, category):
+        raise TriageRefused("legal_basis_required")
     with transaction.atomic():
         before = report.category
         assessment = Assessment.objects.create(
@@ -455,11 +472,14 @@ def assess_together(
     category: str = "",
     notes: str = "",
     classification: Mapping[str, Any] | None = None,
+    legal_basis: LegalBasis | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> tuple[list[Report], list[Report]]:
     """Assess every waiting report of a group (one item's or one domain's) with one outcome,
     priority and notes; ``category`` corrects them all, '' keeps each report's own.
+    ``legal_basis`` goes with each report as ``assess`` keeps it (not for a CSAM one); an
+    actionable non-CSAM report of the group needs it as a single one does.
 
     Each report goes through ``claim``/``assess`` and so through the status table, is audited
     on its own, and an actionable CSAM one waits for a second analyst as a single one does.
@@ -467,8 +487,8 @@ def assess_together(
     those held by a colleague are left alone, for a supervisor too (a colleague may be in the
     middle of one), as is one that someone takes or changes meanwhile. Duplicate is not an
     outcome here (``mark_duplicates_of_first``). One transaction: a refusal of the
-    assessment itself (a missing classification) changes nothing. Returns (assessed, left
-    alone).
+    assessment itself (a missing classification or legal basis) changes nothing. Returns
+    (assessed, left alone).
     """
     if outcome == Assessment.Outcome.DUPLICATE or outcome not in OUTCOME_STATUS:
         raise TriageRefused("transition", outcome)
@@ -494,6 +514,7 @@ def assess_together(
                         category=category or report.category,
                         notes=notes,
                         classification=classification,
+                        legal_basis=legal_basis,
                         actor=actor,
                         request=request,
                     )

@@ -80,6 +80,7 @@ def _refusal_message(code: str) -> str:
         "disputed": _("An analyst disagreed: a supervisor decides."),
         "text": _("Write a message."),
         "legal_basis": _("Choose a legal basis from the current list."),
+        "legal_basis_required": _("Choose the legal basis of an actionable report."),
         "exists": _("That article is already on the list."),
     }
     return messages_by_code.get(code, _("You may not do that."))
@@ -220,6 +221,7 @@ def _assess_together(
     form = GroupAssessmentForm(
         request.POST or None,
         csam_in_group=any(r.category == "csam" for r in waiting),
+        categories=frozenset(r.category for r in waiting),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,6 +232,7 @@ def _assess_together(
                 category=form.cleaned_data["category"] or "",
                 notes=form.cleaned_data["notes"],
                 classification=form.classification(),
+                legal_basis=form.cleaned_data.get("legal_basis"),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
