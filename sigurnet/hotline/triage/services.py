@@ -6,6 +6,7 @@ in the audit trail with the report's id.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ from sigurnet.hotline.models import (
 from sigurnet.hotline.triage import selectors
 
 OBJECT_TYPE = "hotline.report"
+
+log = logging.getLogger(__name__)
 
 
 class TriageAction:
@@ -94,10 +97,18 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     # correction or a second look.
     Status.ASSESSED: frozenset({Status.FORWARDED, Status.CLOSED, Status.IN_ASSESSMENT}),
     Status.FORWARDED: frozenset({Status.CLOSED}),
-    Status.CLOSED: frozenset(),
+    # A closed report comes back when its reporter writes again (``REOPENED_BY_REPORTER``):
+    # most often the details asked for arrive after it was closed as incomplete.
+    Status.CLOSED: frozenset({Status.IN_ASSESSMENT}),
     Status.DUPLICATE: frozenset(),
-    Status.INCOMPLETE: frozenset(),
+    Status.INCOMPLETE: frozenset({Status.IN_ASSESSMENT}),
 }
+
+# What a message from the reporter does to the report (``reporter_wrote``): these statuses go
+# back to *in assessment*; every other keeps its status (a forwarded or assessed report is
+# still being dealt with; a duplicate's content is handled on the earlier report) and the
+# analysts find the message flagged (``triage.answers``) until the hotline writes back.
+REOPENED_BY_REPORTER = frozenset({Status.NEEDS_INFO, Status.INCOMPLETE, Status.CLOSED})
 
 # What an assessment's outcome does to the report's status.
 OUTCOME_STATUS: Mapping[str, str] = {
@@ -196,6 +207,25 @@ def transition(
             detail={"from": current, "to": to},
         )
     return report
+
+
+def reporter_wrote(report: Report) -> None:
+    """What a message from the reporter (receipt page, API or e-mail reply, stored by
+    ``hotline.services.add_reporter_message`` in the caller's transaction) does to the report.
+
+    It counts as a change of the report (``updated_at``: retention counts from the last
+    change, so a closed report's answer is kept as long as any change). A report in
+    ``REOPENED_BY_REPORTER`` moves to *in assessment* through the table, audited without an
+    actor. A status that changed meanwhile (a colleague closed or reopened it) is left as it
+    is: the message is kept whatever happens to the status, and stays flagged.
+    """
+    Report.objects.filter(pk=report.pk).update(updated_at=timezone.now())
+    if report.status not in REOPENED_BY_REPORTER:
+        return
+    try:
+        transition(report, Status.IN_ASSESSMENT, actor=None)
+    except TriageRefused:
+        log.info("Report %s changed while its reporter wrote; status left as it is", report.pk)
 
 
 def claim(report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None) -> Report:

@@ -19,8 +19,8 @@ from PIL import Image, ImageFilter, ImageOps
 
 from sigurnet.core.decorators import staff_permission_required
 from sigurnet.hotline.evidence import read_decrypted
-from sigurnet.hotline.models import ContentItem, Evidence, Report, Status
-from sigurnet.hotline.triage import selectors, services
+from sigurnet.hotline.models import ContentItem, Evidence, Message, Report, Status
+from sigurnet.hotline.triage import answers, selectors, services
 from sigurnet.hotline.triage.forms import (
     AskReporterForm,
     AssessmentForm,
@@ -119,6 +119,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before", ""),
     )
     form.show_counts(page.counts)
+    # Also flagged: a report whose reporter wrote before the hotline ever did (a reopened
+    # one closed without a question, details added on their own).
+    wrote_last = answers.answered([row.report.pk for row in page.rows])
+    for row in page.rows:
+        row.answered = row.answered or row.report.pk in wrote_last
     revealed = selectors.revealed_today(request.user)
     query = request.GET.copy()
     for key in ("after", "before"):
@@ -137,6 +142,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "revealed_by_person": (
                 selectors.revealed_today_by_person() if request.user.has_perm(ASSIGN) else None
             ),
+            "late_answers": answers.late_answers(),
         },
     )
 
@@ -350,6 +356,8 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
             for e in parts["evidence"]
         ],
         "messages_list": parts["messages"],
+        "reporter_wrote_last": bool(parts["messages"])
+        and parts["messages"][-1].direction == Message.Direction.FROM_REPORTER,
         "assessments": parts["assessments"],
         "can_change": request.user.has_perm(CHANGE),
         "can_assign": request.user.has_perm(ASSIGN),
