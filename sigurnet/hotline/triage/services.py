@@ -7,7 +7,8 @@ in the audit trail with the report's id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -28,7 +29,7 @@ from sigurnet.hotline.models import (
     Report,
     Status,
 )
-from sigurnet.hotline.triage import selectors
+from sigurnet.hotline.triage import selectors, working_time
 
 OBJECT_TYPE = "hotline.report"
 
@@ -728,6 +729,7 @@ def save_settings(
     reveal_break_after: int,
     four_eyes_for_csam: bool,
     questions: Mapping[str, Mapping[str, str]],
+    non_working_days: Collection[date] | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> list[str]:
@@ -736,6 +738,10 @@ def save_settings(
 
     Every category keeps a target (a missing one stays as it is). A question text equal to the
     built-in translation is not stored, so that a corrected translation reaches it.
+    ``non_working_days`` is the list the settings page shows (``working_time.listed_days``:
+    this year's and next year's, and days added for later years) as the supervisor wants it,
+    None to leave it; it is stored as changes to the built-in public holidays (audited with
+    the days added and removed), so that the next years' holidays still come by themselves.
     """
     if not actor.has_perm("hotline.change_hotlinesettings"):  # type: ignore[attr-defined]
         raise TriageRefused("permission")
@@ -775,6 +781,23 @@ def save_settings(
                 "from": before.four_eyes_for_csam,
                 "to": four_eyes_for_csam,
             }
+        stored_days = row.non_working_days
+        if non_working_days is not None:
+            from sigurnet.core.selectors import get_profile
+
+            current = working_time.WorkingCalendar(
+                get_profile().country, *working_time.parse_stored(row.non_working_days)
+            )
+            stored_days, added, removed = working_time.changes_for(
+                current, non_working_days, timezone.localdate()
+            )
+            if added or removed:
+                detail["non_working_days"] = {
+                    "added": [d.isoformat() for d in added],
+                    "removed": [d.isoformat() for d in removed],
+                }
+            else:
+                stored_days = row.non_working_days
         for key in QUESTIONS:
             for language in selectors.QUESTION_LANGUAGES:
                 old_text = before.questions.get(key, {}).get(language, "")
@@ -789,6 +812,7 @@ def save_settings(
         row.reveal_break_after = reveal_break_after
         row.four_eyes_for_csam = four_eyes_for_csam
         row.questions = stored_questions
+        row.non_working_days = stored_days
         row.updated_by = actor  # type: ignore[assignment]
         row.save()
         record_audit_event(

@@ -650,7 +650,8 @@ def assess(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_permission_required(VIEW, SETTINGS)
 def hotline_settings(request: HttpRequest) -> HttpResponse:
-    """The supervisors' settings: target times, the break reminder, four eyes, questions."""
+    """The supervisors' settings: target times, non-working days, the break reminder, four
+    eyes, questions."""
     form = HotlineSettingsForm(request.POST or None, current=selectors.hotline_settings())
     if request.method == "POST" and form.is_valid():
         try:
@@ -659,6 +660,7 @@ def hotline_settings(request: HttpRequest) -> HttpResponse:
                 reveal_break_after=form.cleaned_data["reveal_break_after"],
                 four_eyes_for_csam=form.cleaned_data["four_eyes_for_csam"],
                 questions=form.questions(),
+                non_working_days=form.non_working_days(),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
