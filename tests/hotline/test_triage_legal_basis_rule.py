@@ -207,3 +207,21 @@ def test_the_demo_names_a_basis_on_every_actionable_assessment_that_needs_one(se
         "čl. 208 KZ",
         "čl. 302 KZ",
     }
+
+
+def test_the_assessment_page_says_why_when_the_service_refuses(signed_in, make_report, monkeypatch):
+    # A form that let it through (say, the list was empty when it was checked): the service's
+    # refusal reaches the analyst as a message, and nothing is assessed.
+    from sigurnet.hotline.triage import forms
+
+    monkeypatch.setattr(forms, "legal_basis_required", lambda *args, **kwargs: False)
+    client = signed_in("Hotline analyst")
+    report = make_report(category="phishing_fraud")
+    client.post(f"/staff/hotline/{report.reference}/claim/")
+    page = client.post(
+        f"/staff/hotline/{report.reference}/assess/",
+        {"outcome": "actionable", "priority": "high", "category": "phishing_fraud"},
+        follow=True,
+    ).content.decode()
+    assert "Choose the legal basis of an actionable report." in page
+    assert not Assessment.objects.filter(report=report).exists()
