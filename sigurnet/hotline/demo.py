@@ -24,7 +24,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from sigurnet.hotline import services
-from sigurnet.hotline.models import Assessment, Category, Channel, Report, Status
+from sigurnet.hotline.models import Assessment, Category, Channel, LegalBasis, Report, Status
+from sigurnet.hotline.triage import selectors as triage_selectors
 from sigurnet.hotline.triage import services as triage
 
 # How a demo report's description starts: the demo finds its own reports by it.
@@ -68,6 +69,9 @@ class DemoReport:
     outcome: str = Assessment.Outcome.NOT_ACTIONABLE
     priority: str = Assessment.Priority.NORMAL
     notes: str = ""
+    # The article of the legal bases list an actionable non-CSAM assessment names (Serbia's
+    # seeded list; with another country's list, its first article stands in).
+    legal_basis: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -263,6 +267,7 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
         then="assess",
         outcome=OUT.ACTIONABLE,
         priority=PRI.HIGH,
+        legal_basis="čl. 302 KZ",
         notes="Demo: fraud, to be sent to the police's cybercrime unit.",
     ),
     DemoReport(
@@ -301,6 +306,7 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
         then="forward",
         outcome=OUT.ACTIONABLE,
         priority=PRI.HIGH,
+        legal_basis="čl. 208 KZ",
     ),
     DemoReport(
         Category.IMPERSONATION,
@@ -313,6 +319,7 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
         then="forward",
         by="supervisor",
         outcome=OUT.ACTIONABLE,
+        legal_basis="čl. 302 KZ",
     ),
     DemoReport(
         Category.OTHER,
@@ -371,6 +378,7 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
         then="forward",
         outcome=OUT.ACTIONABLE,
         priority=PRI.HIGH,
+        legal_basis="čl. 138 KZ",
     ),
     # --- A few more waiting, for the filters -------------------------------------------------
     DemoReport(
@@ -461,6 +469,16 @@ def _file(spec: DemoReport, now: Any) -> Report:
     return report
 
 
+def _legal_basis(spec: DemoReport, report: Report) -> LegalBasis | None:
+    """The demo assessment's legal basis: its article where the centre's list has it, else
+    the list's first article when one is required (an empty list requires none)."""
+    offered = triage_selectors.legal_bases()
+    basis = offered.filter(code=spec.legal_basis).first() if spec.legal_basis else None
+    if basis is None and triage.legal_basis_required(spec.outcome, report.category):
+        basis = offered.first()
+    return basis
+
+
 def _work_on(
     report: Report,
     spec: DemoReport,
@@ -500,6 +518,7 @@ def _work_on(
         category=report.category,
         notes=spec.notes,
         classification=CSAM_CLASSIFICATION if spec.then == "four_eyes" else None,
+        legal_basis=_legal_basis(spec, report),
         actor=actor,
     )
     if spec.then == "forward":

@@ -415,8 +415,12 @@ class HotlineSettings(models.Model):
 
     # Target time from receipt to assessment per category:
     # {category: {"hours": int, "working_days": bool}}. With ``working_days`` only time on
-    # Monday to Friday (the centre's time zone) counts towards the target.
+    # working days (the centre's time zone) counts towards the target.
     target_times = models.JSONField(default=dict, blank=True)
+    # Non-working days as changes to the built-in public holidays of the centre's country
+    # (``triage.working_time``): {"added": [ISO dates], "removed": [ISO dates]}. Empty: the
+    # built-in holidays of every year, as they are.
+    non_working_days = models.JSONField(default=dict, blank=True)
     # The gentle break reminder appears after this many pictures revealed in a day.
     reveal_break_after = models.PositiveIntegerField(default=25)
     # A second analyst confirms an actionable CSAM assessment before anything is forwarded.

@@ -23,7 +23,6 @@ from sigurnet.hotline.models import (
     Message,
     Report,
     ReportedURL,
-    Status,
 )
 
 log = logging.getLogger(__name__)
@@ -264,6 +263,10 @@ def add_reporter_message(
 ) -> Message:
     """The reporter answers or adds details; new URLs join the report's content items.
 
+    The one way a reporter's message reaches a report (receipt page, API, e-mail reply),
+    whatever the report's status: the message is always stored. What it does to the status
+    is the triage's rule (``triage.services.reporter_wrote``: waiting, closed and incomplete
+    reports go back to assessment; the others keep their status and are flagged).
     The URLs are listed below the text unless ``urls_in_text`` (an e-mail reply, whose text
     holds them already)."""
     body = text.strip()
@@ -279,10 +282,9 @@ def add_reporter_message(
         ReportedURL.objects.create(
             report=report, content_item=item, submitted=url, position=start + offset
         )
-    if report.status == Status.NEEDS_INFO:
-        from sigurnet.hotline.triage.services import transition
+    from sigurnet.hotline.triage.services import reporter_wrote
 
-        transition(report, Status.IN_ASSESSMENT, actor=None)  # the table's rule, audited
+    reporter_wrote(report)  # the status table's rule, audited
     return message
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from sigurnet.core.models import AuditEvent
 from sigurnet.hotline import evidence as evidence_files
-from sigurnet.hotline.models import ContentItem, Evidence, ReportedURL
+from sigurnet.hotline.models import ContentItem, Evidence, LegalBasis, ReportedURL
 
 pytestmark = pytest.mark.django_db
 
@@ -213,7 +213,12 @@ def test_the_report_page_lists_reports_of_the_same_item_and_domain_and_their_ass
     analyst = make_staff("Hotline analyst", username="ana")
     services.claim(earlier, actor=analyst)
     services.assess(
-        earlier, outcome="actionable", priority="high", category=earlier.category, actor=analyst
+        earlier,
+        outcome="actionable",
+        priority="high",
+        category=earlier.category,
+        legal_basis=LegalBasis.objects.get(code="čl. 208 KZ"),
+        actor=analyst,
     )
     report = make_report(urls=["https://shop.example.com/offer"])
     page = signed_in("Hotline analyst").get(f"/staff/hotline/{report.reference}/")

@@ -33,6 +33,9 @@ ALLOWED = {
     (Status.ASSESSED, Status.CLOSED),
     (Status.ASSESSED, Status.IN_ASSESSMENT),
     (Status.FORWARDED, Status.CLOSED),
+    # The reporter writes to a closed report (most often the details came too late).
+    (Status.CLOSED, Status.IN_ASSESSMENT),
+    (Status.INCOMPLETE, Status.IN_ASSESSMENT),
 }
 
 

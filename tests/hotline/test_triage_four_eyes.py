@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sigurnet.core.models import AuditEvent
-from sigurnet.hotline.models import Assessment, Report, Status
+from sigurnet.hotline.models import Assessment, LegalBasis, Report, Status
 from sigurnet.hotline.triage import services
 from sigurnet.hotline.triage.services import TriageRefused, transition
 
@@ -95,7 +95,12 @@ def test_other_assessments_need_no_confirmation(make_report, make_staff):
     report = make_report(category="phishing_fraud")
     services.claim(report, actor=analyst)
     services.assess(
-        report, outcome="actionable", priority="high", category="phishing_fraud", actor=analyst
+        report,
+        outcome="actionable",
+        priority="high",
+        category="phishing_fraud",
+        legal_basis=LegalBasis.objects.get(code="čl. 208 KZ"),
+        actor=analyst,
     )
     assert not Assessment.objects.get(report=report).needs_confirmation
     transition(report, Status.FORWARDED, actor=analyst)

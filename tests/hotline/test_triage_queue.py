@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sigurnet.hotline.models import Report, Status
+from sigurnet.hotline.models import LegalBasis, Report, Status
 from sigurnet.hotline.triage import selectors
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,12 @@ def test_the_queue_filters_by_the_priority_of_the_assessment(signed_in, make_rep
     high = make_report()
     services.claim(high, actor=analyst)
     services.assess(
-        high, outcome="actionable", priority="high", category=high.category, actor=analyst
+        high,
+        outcome="actionable",
+        priority="high",
+        category=high.category,
+        legal_basis=LegalBasis.objects.get(code="čl. 208 KZ"),
+        actor=analyst,
     )
     waiting = make_report()
     client = signed_in("Hotline analyst")

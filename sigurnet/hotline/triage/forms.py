@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sigurnet.hotline.models import (
@@ -17,9 +21,9 @@ from sigurnet.hotline.models import (
     Report,
     Status,
 )
-from sigurnet.hotline.triage import selectors
+from sigurnet.hotline.triage import selectors, working_time
 from sigurnet.hotline.triage.selectors import AGE_BANDS, QueueFilter
-from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION
+from sigurnet.hotline.triage.services import CSAM_CLASSIFICATION, legal_basis_required
 
 ANY = ("", _("Any"))
 
@@ -159,13 +163,21 @@ class AssessmentForm(forms.Form):
         if not self.legal_bases_listed:
             del self.fields["legal_basis"]
 
+    def judged_categories(self, data: dict[str, Any]) -> list[str]:
+        """The categories the assessment will give (here: the one chosen)."""
+        return [data["category"]] if data.get("category") else []
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # The service's rule (``services.legal_basis_required``), asked here to show the
+        # error beside the field; ``assess`` refuses the same without it.
         if (
             "legal_basis" in self.fields
-            and data.get("outcome") == Assessment.Outcome.ACTIONABLE
-            and data.get("category") not in (None, "", Category.CSAM)
             and data.get("legal_basis") is None
+            and any(
+                legal_basis_required(data.get("outcome") or "", category, listed=True)
+                for category in self.judged_categories(data)
+            )
         ):
             self.add_error("legal_basis", _("Choose the legal basis of an actionable report."))
         if data.get("outcome") == Assessment.Outcome.DUPLICATE:
@@ -195,13 +207,26 @@ KEEP_CATEGORY = ("", _("Keep each report's category"))
 
 class GroupAssessmentForm(AssessmentForm):
     """One assessment for every waiting report of a group. Duplicate is not offered: the
-    group's own action marks them duplicates of the first."""
+    group's own action marks them duplicates of the first. ``categories`` are those of the
+    group's waiting reports: with "keep each report's category", the legal basis is needed
+    when one of them is not CSAM (and is not kept for the CSAM ones)."""
 
-    def __init__(self, *args: Any, csam_in_group: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        csam_in_group: bool = False,
+        categories: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["duplicate_of"]
-        # Reports of a group may keep different categories: no legal basis here yet.
-        self.fields.pop("legal_basis", None)
+        self.categories = categories
+        if "legal_basis" in self.fields:
+            self.fields["legal_basis"].help_text = _(
+                "For reports in other categories than child sexual abuse material, judged "
+                "actionable or harmful: the article of the criminal code. Required for "
+                "“Actionable”. Not kept for child sexual abuse material."
+            )
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
             (value, label)
             for value, label in Assessment.Outcome.choices
@@ -212,6 +237,10 @@ class GroupAssessmentForm(AssessmentForm):
         category.choices = [KEEP_CATEGORY, *Category.choices]  # type: ignore[attr-defined]
         category.help_text = _("Correct it for all of them, or keep each report's own.")
         self.csam_in_group = csam_in_group
+
+    def judged_categories(self, data: dict[str, Any]) -> list[str]:
+        """The chosen category, or each report's own when they keep theirs."""
+        return [data["category"]] if data.get("category") else sorted(self.categories)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -266,9 +295,87 @@ def html_lang(language: str) -> str:
     return f"{base}-{script.title()}" if script else base
 
 
+# A non-working day as a supervisor types it: 2026-01-07, or 7.1.2026 (7. 1. 2026.).
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_LOCAL_DAY = re.compile(r"^(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{4})\.?$")
+# More would be no list of holidays; the page shows the first errors only.
+MAX_NON_WORKING_DAYS = 400
+MAX_DAY_ERRORS = 5
+
+
+def parse_day(text: str) -> date:
+    """A day typed as ``2026-01-07`` or ``7.1.2026`` (ValueError otherwise)."""
+    iso, local = _ISO_DAY.match(text), _LOCAL_DAY.match(text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    if local:
+        return date(int(local[3]), int(local[2]), int(local[1]))
+    raise ValueError(text)
+
+
+def country_name(code: str) -> str:
+    from sigurnet.core.models import Country
+
+    return str(dict(Country.choices).get(code.upper(), code.upper()))
+
+
+class NonWorkingDaysField(forms.CharField):
+    """One day a line (commas and semicolons also separate); gives the days, sorted."""
+
+    widget = forms.Textarea(attrs={"rows": 10, "cols": 14})
+
+    def __init__(self, *, first: date, last: date, **kwargs: Any) -> None:
+        super().__init__(max_length=20000, required=False, **kwargs)
+        self.first, self.last = first, last
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value) or ""
+        days: set[date] = set()
+        errors: list[ValidationError] = []
+        for part in re.split(r"[\n,;]+", text):
+            typed = part.strip()
+            if not typed:
+                continue
+            try:
+                day = parse_day(typed)
+            except ValueError:
+                errors.append(
+                    ValidationError(
+                        _("“%(value)s” is not a date. Write one a line: 2026-01-07 or 7.1.2026."),
+                        code="invalid",
+                        params={"value": typed[:40]},
+                    )
+                )
+                continue
+            if not self.first <= day <= self.last:
+                errors.append(
+                    ValidationError(
+                        _("%(day)s is not between %(first)s and %(last)s."),
+                        code="range",
+                        params={
+                            "day": day.isoformat(),
+                            "first": self.first.isoformat(),
+                            "last": self.last.isoformat(),
+                        },
+                    )
+                )
+                continue
+            days.add(day)
+        if errors:
+            raise ValidationError(errors[:MAX_DAY_ERRORS])
+        if len(days) > MAX_NON_WORKING_DAYS:
+            raise ValidationError(
+                _("List at most %(count)d days."),
+                code="too_many",
+                params={"count": MAX_NON_WORKING_DAYS},
+            )
+        return sorted(days)
+
+
 class HotlineSettingsForm(forms.Form):
-    """The supervisors' settings. One target (hours, and whether only Monday to Friday counts)
-    per category, the break reminder, four eyes, and every question in every language."""
+    """The supervisors' settings. One target (hours, and whether only working days count)
+    per category, the non-working days, the break reminder, four eyes, and every question in
+    every language."""
 
     reveal_break_after = forms.IntegerField(
         label=_("Break reminder after this many pictures in a day"),
@@ -284,10 +391,46 @@ class HotlineSettingsForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, current: selectors.TriageSettings, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        current: selectors.TriageSettings,
+        calendar: working_time.WorkingCalendar | None = None,
+        today: date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         from sigurnet.hotline.triage import services
 
+        today = today or timezone.localdate()
+        calendar = calendar or working_time.calendar()
+        first, last = working_time.editable_range(today)
+        year, next_year = working_time.shown_years(today)
+        values = {"country": country_name(calendar.country), "year": year, "next": next_year}
+        if working_time.NATIONAL_HOLIDAYS.get(calendar.country):
+            hint = _(
+                "One date a line, as 2026-01-07 or 7.1.2026. Filled in with the public holidays "
+                "of %(country)s for %(year)d and %(next)d, worked out by the platform: check "
+                "them, remove the days your centre works and add those it does not. The next "
+                "year's holidays are added by themselves on 1 January; your changes stay."
+            )
+        else:
+            hint = _(
+                "One date a line, as 2026-01-07 or 7.1.2026. There is no built-in list of public "
+                "holidays for %(country)s: add the days your centre does not work."
+            )
+        self.fields["non_working_days"] = NonWorkingDaysField(
+            label=_("Non-working days"), help_text=hint % values, first=first, last=last
+        )
+        self.initial.setdefault(
+            "non_working_days",
+            "\n".join(d.isoformat() for d in working_time.listed_days(calendar, today)),
+        )
+        self.built_in_holidays = [
+            holiday
+            for y in (year, next_year)
+            for holiday in working_time.national_holidays(calendar.country, y)
+        ]
         self.initial.setdefault("reveal_break_after", current.reveal_break_after)
         self.initial.setdefault("four_eyes_for_csam", current.four_eyes_for_csam)
         self.category_rows: list[tuple[Any, str, str]] = []
@@ -333,6 +476,9 @@ class HotlineSettingsForm(forms.Form):
             )
             for value in Category.values
         }
+
+    def non_working_days(self) -> list[date]:
+        return list(self.cleaned_data["non_working_days"])
 
     def questions(self) -> dict[str, dict[str, str]]:
         return {

@@ -162,24 +162,22 @@ _MONDAY = date(1970, 1, 5)
 
 
 def _weekday_microseconds(moment: datetime) -> int:
-    """Monday-to-Friday time from ``_MONDAY`` to ``moment``, by the centre's local clock."""
-    local = timezone.localtime(moment).replace(tzinfo=None)
-    weeks, weekday = divmod((local.date() - _MONDAY).days, 7)
-    day = timedelta(days=1) // timedelta(microseconds=1)
-    counted = (weeks * 5 + min(weekday, 5)) * day
-    if weekday < 5:
-        since_midnight = local - datetime.combine(local.date(), datetime.min.time())
-        counted += since_midnight // timedelta(microseconds=1)
-    return counted
+    """Monday-to-Friday time from ``_MONDAY`` to ``moment``, by the centre's local clock
+    (holidays not taken off: ``working_time`` has the working-time rules)."""
+    from sigurnet.hotline.triage import working_time
+
+    return working_time.weekday_microseconds(timezone.localtime(moment).replace(tzinfo=None))
 
 
 def counted_age(received_at: datetime, now: datetime, *, working_days: bool) -> timedelta:
     """The time since receipt that counts towards a target: all of it, or with
-    ``working_days`` only what fell on Monday to Friday (Saturdays and Sundays are skipped)."""
+    ``working_days`` only working time: Monday to Friday without the centre's non-working
+    days (public holidays; ``working_time.WorkingCalendar``)."""
     if not working_days:
         return now - received_at
-    counted = _weekday_microseconds(now) - _weekday_microseconds(received_at)
-    return timedelta(microseconds=max(counted, 0))
+    from sigurnet.hotline.triage import working_time
+
+    return working_time.working_age(received_at, now)
 
 
 def duration_label(span: timedelta) -> str:

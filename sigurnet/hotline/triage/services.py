@@ -6,7 +6,9 @@ in the audit trail with the report's id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -27,9 +29,11 @@ from sigurnet.hotline.models import (
     Report,
     Status,
 )
-from sigurnet.hotline.triage import selectors
+from sigurnet.hotline.triage import selectors, working_time
 
 OBJECT_TYPE = "hotline.report"
+
+log = logging.getLogger(__name__)
 
 
 class TriageAction:
@@ -94,10 +98,18 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     # correction or a second look.
     Status.ASSESSED: frozenset({Status.FORWARDED, Status.CLOSED, Status.IN_ASSESSMENT}),
     Status.FORWARDED: frozenset({Status.CLOSED}),
-    Status.CLOSED: frozenset(),
+    # A closed report comes back when its reporter writes again (``REOPENED_BY_REPORTER``):
+    # most often the details asked for arrive after it was closed as incomplete.
+    Status.CLOSED: frozenset({Status.IN_ASSESSMENT}),
     Status.DUPLICATE: frozenset(),
-    Status.INCOMPLETE: frozenset(),
+    Status.INCOMPLETE: frozenset({Status.IN_ASSESSMENT}),
 }
+
+# What a message from the reporter does to the report (``reporter_wrote``): these statuses go
+# back to *in assessment*; every other keeps its status (a forwarded or assessed report is
+# still being dealt with; a duplicate's content is handled on the earlier report) and the
+# analysts find the message flagged (``triage.answers``) until the hotline writes back.
+REOPENED_BY_REPORTER = frozenset({Status.NEEDS_INFO, Status.INCOMPLETE, Status.CLOSED})
 
 # What an assessment's outcome does to the report's status.
 OUTCOME_STATUS: Mapping[str, str] = {
@@ -196,6 +208,25 @@ def transition(
             detail={"from": current, "to": to},
         )
     return report
+
+
+def reporter_wrote(report: Report) -> None:
+    """What a message from the reporter (receipt page, API or e-mail reply, stored by
+    ``hotline.services.add_reporter_message`` in the caller's transaction) does to the report.
+
+    It counts as a change of the report (``updated_at``: retention counts from the last
+    change, so a closed report's answer is kept as long as any change). A report in
+    ``REOPENED_BY_REPORTER`` moves to *in assessment* through the table, audited without an
+    actor. A status that changed meanwhile (a colleague closed or reopened it) is left as it
+    is: the message is kept whatever happens to the status, and stays flagged.
+    """
+    Report.objects.filter(pk=report.pk).update(updated_at=timezone.now())
+    if report.status not in REOPENED_BY_REPORTER:
+        return
+    try:
+        transition(report, Status.IN_ASSESSMENT, actor=None)
+    except TriageRefused:
+        log.info("Report %s changed while its reporter wrote; status left as it is", report.pk)
 
 
 def claim(report: Report, *, actor: AbstractBaseUser, request: HttpRequest | None = None) -> Report:
@@ -334,6 +365,20 @@ def record_evidence_served(
 LEGAL_BASIS_OUTCOMES = frozenset({Assessment.Outcome.ACTIONABLE, Assessment.Outcome.HARMFUL})
 
 
+def legal_basis_required(outcome: str, category: str, *, listed: bool | None = None) -> bool:
+    """Whether an assessment must name a legal basis: an actionable one of another category
+    than child sexual abuse material, when the centre's country lists active legal bases
+    (with an empty list there is nothing to choose). ``listed`` says whether the list is
+    non-empty when the caller knows it already (one query otherwise).
+
+    The rule is written here once: ``assess`` enforces it for every entry point, and the
+    assessment forms ask it to show the error beside the field.
+    """
+    if outcome != Assessment.Outcome.ACTIONABLE or category in ("", Category.CSAM):
+        return False
+    return selectors.legal_bases().exists() if listed is None else listed
+
+
 def assess(
     report: Report,
     *,
@@ -356,8 +401,9 @@ def assess(
     needs its ICCAM ``classification`` (``CSAM_CLASSIFICATION``; ``TriageRefused
     ("classification")`` otherwise); other assessments keep none. A ``legal_basis`` is kept
     for a non-CSAM actionable or harmful assessment only, and must be an active one of the
-    centre's country (``TriageRefused("legal_basis")`` otherwise); the assessment form
-    requires one for an actionable non-CSAM assessment when the country's list is not empty.
+    centre's country (``TriageRefused("legal_basis")`` otherwise). An actionable non-CSAM
+    assessment without one is refused (``TriageRefused("legal_basis_required")``) when the
+    country's list is not empty (``legal_basis_required``).
     """
     to = OUTCOME_STATUS[outcome]
     if not allowed(report.status, to):
@@ -378,6 +424,8 @@ def assess(
         legal_basis = None
     if legal_basis is not None and not selectors.legal_bases().filter(pk=legal_basis.pk).exists():
         raise TriageRefused("legal_basis")
+    if legal_basis is None and legal_basis_required(outcome, category):
+        raise TriageRefused("legal_basis_required")
     with transaction.atomic():
         before = report.category
         assessment = Assessment.objects.create(
@@ -455,11 +503,14 @@ def assess_together(
     category: str = "",
     notes: str = "",
     classification: Mapping[str, Any] | None = None,
+    legal_basis: LegalBasis | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> tuple[list[Report], list[Report]]:
     """Assess every waiting report of a group (one item's or one domain's) with one outcome,
     priority and notes; ``category`` corrects them all, '' keeps each report's own.
+    ``legal_basis`` goes with each report as ``assess`` keeps it (not for a CSAM one); an
+    actionable non-CSAM report of the group needs it as a single one does.
 
     Each report goes through ``claim``/``assess`` and so through the status table, is audited
     on its own, and an actionable CSAM one waits for a second analyst as a single one does.
@@ -467,8 +518,8 @@ def assess_together(
     those held by a colleague are left alone, for a supervisor too (a colleague may be in the
     middle of one), as is one that someone takes or changes meanwhile. Duplicate is not an
     outcome here (``mark_duplicates_of_first``). One transaction: a refusal of the
-    assessment itself (a missing classification) changes nothing. Returns (assessed, left
-    alone).
+    assessment itself (a missing classification or legal basis) changes nothing. Returns
+    (assessed, left alone).
     """
     if outcome == Assessment.Outcome.DUPLICATE or outcome not in OUTCOME_STATUS:
         raise TriageRefused("transition", outcome)
@@ -494,6 +545,7 @@ def assess_together(
                         category=category or report.category,
                         notes=notes,
                         classification=classification,
+                        legal_basis=legal_basis,
                         actor=actor,
                         request=request,
                     )
@@ -677,6 +729,7 @@ def save_settings(
     reveal_break_after: int,
     four_eyes_for_csam: bool,
     questions: Mapping[str, Mapping[str, str]],
+    non_working_days: Collection[date] | None = None,
     actor: AbstractBaseUser,
     request: HttpRequest | None = None,
 ) -> list[str]:
@@ -685,6 +738,10 @@ def save_settings(
 
     Every category keeps a target (a missing one stays as it is). A question text equal to the
     built-in translation is not stored, so that a corrected translation reaches it.
+    ``non_working_days`` is the list the settings page shows (``working_time.listed_days``:
+    this year's and next year's, and days added for later years) as the supervisor wants it,
+    None to leave it; it is stored as changes to the built-in public holidays (audited with
+    the days added and removed), so that the next years' holidays still come by themselves.
     """
     if not actor.has_perm("hotline.change_hotlinesettings"):  # type: ignore[attr-defined]
         raise TriageRefused("permission")
@@ -724,6 +781,23 @@ def save_settings(
                 "from": before.four_eyes_for_csam,
                 "to": four_eyes_for_csam,
             }
+        stored_days = row.non_working_days
+        if non_working_days is not None:
+            from sigurnet.core.selectors import get_profile
+
+            current = working_time.WorkingCalendar(
+                get_profile().country, *working_time.parse_stored(row.non_working_days)
+            )
+            stored_days, added, removed = working_time.changes_for(
+                current, non_working_days, timezone.localdate()
+            )
+            if added or removed:
+                detail["non_working_days"] = {
+                    "added": [d.isoformat() for d in added],
+                    "removed": [d.isoformat() for d in removed],
+                }
+            else:
+                stored_days = row.non_working_days
         for key in QUESTIONS:
             for language in selectors.QUESTION_LANGUAGES:
                 old_text = before.questions.get(key, {}).get(language, "")
@@ -738,6 +812,7 @@ def save_settings(
         row.reveal_break_after = reveal_break_after
         row.four_eyes_for_csam = four_eyes_for_csam
         row.questions = stored_questions
+        row.non_working_days = stored_days
         row.updated_by = actor  # type: ignore[assignment]
         row.save()
         record_audit_event(

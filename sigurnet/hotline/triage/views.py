@@ -19,8 +19,8 @@ from PIL import Image, ImageFilter, ImageOps
 
 from sigurnet.core.decorators import staff_permission_required
 from sigurnet.hotline.evidence import read_decrypted
-from sigurnet.hotline.models import ContentItem, Evidence, Report, Status
-from sigurnet.hotline.triage import selectors, services
+from sigurnet.hotline.models import ContentItem, Evidence, Message, Report, Status
+from sigurnet.hotline.triage import answers, selectors, services
 from sigurnet.hotline.triage.forms import (
     AskReporterForm,
     AssessmentForm,
@@ -80,6 +80,7 @@ def _refusal_message(code: str) -> str:
         "disputed": _("An analyst disagreed: a supervisor decides."),
         "text": _("Write a message."),
         "legal_basis": _("Choose a legal basis from the current list."),
+        "legal_basis_required": _("Choose the legal basis of an actionable report."),
         "exists": _("That article is already on the list."),
     }
     return messages_by_code.get(code, _("You may not do that."))
@@ -118,6 +119,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before", ""),
     )
     form.show_counts(page.counts)
+    # Also flagged: a report whose reporter wrote before the hotline ever did (a reopened
+    # one closed without a question, details added on their own).
+    wrote_last = answers.answered([row.report.pk for row in page.rows])
+    for row in page.rows:
+        row.answered = row.answered or row.report.pk in wrote_last
     revealed = selectors.revealed_today(request.user)
     query = request.GET.copy()
     for key in ("after", "before"):
@@ -136,6 +142,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "revealed_by_person": (
                 selectors.revealed_today_by_person() if request.user.has_perm(ASSIGN) else None
             ),
+            "late_answers": answers.late_answers(),
         },
     )
 
@@ -220,6 +227,7 @@ def _assess_together(
     form = GroupAssessmentForm(
         request.POST or None,
         csam_in_group=any(r.category == "csam" for r in waiting),
+        categories=frozenset(r.category for r in waiting),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,6 +238,7 @@ def _assess_together(
                 category=form.cleaned_data["category"] or "",
                 notes=form.cleaned_data["notes"],
                 classification=form.classification(),
+                legal_basis=form.cleaned_data.get("legal_basis"),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
@@ -347,6 +356,8 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
             for e in parts["evidence"]
         ],
         "messages_list": parts["messages"],
+        "reporter_wrote_last": bool(parts["messages"])
+        and parts["messages"][-1].direction == Message.Direction.FROM_REPORTER,
         "assessments": parts["assessments"],
         "can_change": request.user.has_perm(CHANGE),
         "can_assign": request.user.has_perm(ASSIGN),
@@ -639,7 +650,8 @@ def assess(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_permission_required(VIEW, SETTINGS)
 def hotline_settings(request: HttpRequest) -> HttpResponse:
-    """The supervisors' settings: target times, the break reminder, four eyes, questions."""
+    """The supervisors' settings: target times, non-working days, the break reminder, four
+    eyes, questions."""
     form = HotlineSettingsForm(request.POST or None, current=selectors.hotline_settings())
     if request.method == "POST" and form.is_valid():
         try:
@@ -648,6 +660,7 @@ def hotline_settings(request: HttpRequest) -> HttpResponse:
                 reveal_break_after=form.cleaned_data["reveal_break_after"],
                 four_eyes_for_csam=form.cleaned_data["four_eyes_for_csam"],
                 questions=form.questions(),
+                non_working_days=form.non_working_days(),
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
             )
