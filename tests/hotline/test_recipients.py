@@ -235,3 +235,22 @@ def test_suggesting_writes_nothing(report_at, django_assert_max_num_queries):
     with django_assert_max_num_queries(3) as captured:
         suggest_recipients(report)
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in captured.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_suggestions_from_invented_hosting_facts():
+    from sigurnet.core.demo import create_demo_data
+
+    create_demo_data()
+
+    sneakers = HostingFacts.objects.get(host="sneakers.example.net")
+    report = sneakers.item.reports.order_by("received_at").first()
+    kinds = names(suggest_recipients(report))
+    assert ("partner_hotline", "Offlimits (Meldpunt Kinderporno)") in kinds
+    assert ("takedown", "Example Cloud B.V. (demo)") in kinds
+
+    account = HostingFacts.objects.filter(outcome="no_host").first()
+    helpdesk = account.item.reports.first()
+    assert ("platform", "Demo social network") in names(suggest_recipients(helpdesk))
+    # The demo's facts are complete: no look-up was left to the network.
+    assert not HostingFacts.objects.exclude(outcome__in=["found", "no_host"]).exists()
