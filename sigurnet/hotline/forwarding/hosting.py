@@ -17,6 +17,7 @@ unknown and it is never sent to the RDAP server.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import logging
@@ -346,7 +347,7 @@ def abuse_contact(address: str) -> tuple[str, str]:
         raise LookUpFailed("rdap_http", f"HTTP {exc.code} for {address}") from None
     except TimeoutError:
         raise LookUpFailed("rdap_timeout", f"no answer in {timeout:g} s") from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
             raise LookUpFailed("rdap_timeout", f"no answer in {timeout:g} s") from None
