@@ -386,6 +386,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
     },
 }
+# --- Hotline forwarding: where the content is hosted (docs/hosting-lookups.md) -------------
+# DNS servers for the look-ups ("address" or "address:port", "[v6]:port"); empty: the system's
+# resolver (/etc/resolv.conf); "off": no DNS look-ups at all (each one is recorded as failed).
+SIGURNET_DNS_RESOLVERS = env_list("SIGURNET_DNS_RESOLVERS", "")
+SIGURNET_DNS_TIMEOUT = env_int("SIGURNET_DNS_TIMEOUT", 5)  # seconds, per name and record type
+# An MMDB file (MaxMind's GeoLite2-ASN format, e.g. DB-IP's free "IP to ASN Lite") that the
+# operator supplies; empty: no AS numbers. Read from disk; nothing is downloaded.
+SIGURNET_ASN_DATABASE = os.environ.get("SIGURNET_ASN_DATABASE", "")
+# An RDAP server asked for the network's abuse address (e.g. https://rdap.db.ripe.net/);
+# empty: none asked. Only this server is asked; its redirects are not followed.
+SIGURNET_RDAP_URL = os.environ.get("SIGURNET_RDAP_URL", "")
+if SIGURNET_RDAP_URL and not SIGURNET_RDAP_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SIGURNET_RDAP_URL must be an https:// (or http://) address.")
+# The forwarding tasks live outside the apps' own tasks modules, which Celery finds alone.
+CELERY_IMPORTS = ["sigurnet.hotline.forwarding.tasks"]
+CELERY_BEAT_SCHEDULE["sweep-hosting-look-ups"] = {
+    "task": "sigurnet.hotline.forwarding.tasks.sweep_hosting_look_ups",
+    "schedule": 15 * 60.0,
+}
+
 # E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
 # imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.
 SIGURNET_INTAKE_MAILDIR = os.environ.get("SIGURNET_INTAKE_MAILDIR", "")

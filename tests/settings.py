@@ -15,6 +15,9 @@ os.environ.setdefault("SIGURNET_INDEX_KEY", "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# Never the system resolver in tests: hosting look-ups fail at once unless a test points them
+# at its own DNS server on loopback (tests/hotline/test_hosting_lookup.py).
+os.environ.setdefault("SIGURNET_DNS_RESOLVERS", "off")
 
 from sigurnet.settings import *  # noqa: F403
 

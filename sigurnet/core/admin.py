@@ -132,8 +132,57 @@ class ContactPersonInline(admin.TabularInline):
     fields = ["name", "role", "email", "phone", "languages", "is_primary", "is_active"]
 
 
+class OnePerLineField(forms.CharField):
+    """A list of short entries typed one per line (stored as a JSON list)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+class HttpsURLField(forms.URLField):
+    """A web address typed without a scheme is https:// (Django 6's default, chosen now)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)
+
+
+class InstitutionForm(forms.ModelForm):
+    # The model's validators check each entry (core.models.validate_domains/validate_networks).
+    domains = OnePerLineField(
+        label=_("Domains"),
+        required=False,
+        help_text=_(
+            "Domain names it answers for (a platform), one per line, for example example.com. "
+            "A domain covers its subdomains."
+        ),
+    )
+    networks = OnePerLineField(
+        label=_("Networks"),
+        required=False,
+        help_text=_(
+            "AS numbers and address ranges it answers for (a hosting provider), one per line, "
+            "for example AS64500 or 192.0.2.0/24."
+        ),
+    )
+
+    class Meta:
+        model = Institution
+        exclude: list[str] = []  # every field, in the model's order
+        field_classes = {"website": HttpsURLField}
+
+    def clean_domains(self) -> list[str]:
+        return [entry.lower().rstrip(".") for entry in self.cleaned_data["domains"]]
+
+
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
+    form = InstitutionForm
     list_display = ["name", "kind", "country", "intake_method", "network", "is_active"]
     list_filter = ["kind", "country", "intake_method", "network", "is_active"]
     search_fields = ["name", "name_en"]

@@ -3,6 +3,8 @@ outbox of e-mails the platform sends."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -170,6 +172,54 @@ class AuditEvent(models.Model):
         raise PermissionError("Audit events cannot be deleted")
 
 
+def validate_domains(value: Any) -> None:
+    """A list of domain names (``example.com``, ``video.example.com``), lower-case, no scheme."""
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise ValidationError(_('Enter a list of domain names, for example ["example.com"].'))
+    for entry in value:
+        if not _DOMAIN.fullmatch(entry):
+            raise ValidationError(
+                _("%(entry)s is not a domain name like example.com (lower-case, no http://)."),
+                params={"entry": entry},
+            )
+
+
+def validate_networks(value: Any) -> None:
+    """A list of AS numbers (``AS64500``) and address ranges (``192.0.2.0/24``,
+    ``2001:db8::/32``)."""
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise ValidationError(
+            _(
+                "Enter a list of AS numbers and address ranges, for example "
+                '["AS64500", "192.0.2.0/24"].'
+            )
+        )
+    for entry in value:
+        if parse_network(entry) is None:
+            raise ValidationError(
+                _("%(entry)s is neither an AS number like AS64500 nor a range like 192.0.2.0/24."),
+                params={"entry": entry},
+            )
+
+
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}")
+
+
+def parse_network(entry: str) -> int | ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """An entry of ``Institution.networks``: an AS number (int) or an address range; None if it
+    is neither."""
+    text = entry.strip()
+    if text[:2].upper() == "AS" and text[2:].isdigit():
+        text = text[2:]
+    if text.isdigit():
+        number = int(text)
+        return number if 0 < number < 2**32 else None
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
 class Institution(models.Model):
     """An organisation the centre forwards to or refers to: police, prosecutor, hotline, ..."""
 
@@ -211,6 +261,28 @@ class Institution(models.Model):
         max_length=300,
         blank=True,
         help_text=_("Where the facts about this institution come from."),
+    )
+    # What a hosting provider or platform answers for (forwarding/recipients.py suggests it for
+    # content on these): domains, and AS numbers and address ranges.
+    domains = models.JSONField(
+        _("domains"),
+        default=list,
+        blank=True,
+        validators=[validate_domains],
+        help_text=_(
+            'Domain names it answers for (a platform), for example ["example.com"]. A domain '
+            "covers its subdomains."
+        ),
+    )
+    networks = models.JSONField(
+        _("networks"),
+        default=list,
+        blank=True,
+        validators=[validate_networks],
+        help_text=_(
+            "AS numbers and address ranges it answers for (a hosting provider), for example "
+            '["AS64500", "192.0.2.0/24", "2001:db8::/32"].'
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -7,6 +7,11 @@ trail of real use. Everything is invented and harmless: every description starts
 ``DEMO_MARKER``, every address is on an example domain (``example.org``, ``example.net``,
 ``example.com``) or a reserved ``.test`` domain, every person is ``@example.org``. The one
 "child sexual abuse material" report points to an invented address and carries no material.
+
+Where the assessed items are hosted is invented too (``DEMO_HOSTING``): addresses from the
+documentation ranges and AS numbers for private use, given a country as if they were public,
+with two invented hosting providers and a platform in the registry, so that the suggested
+recipients can be practised without a DNS look-up.
 """
 
 from __future__ import annotations
@@ -23,8 +28,18 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from sigurnet.core.models import Institution
 from sigurnet.hotline import services
-from sigurnet.hotline.models import Assessment, Category, Channel, LegalBasis, Report, Status
+from sigurnet.hotline.models import (
+    Assessment,
+    Category,
+    Channel,
+    ContentItem,
+    HostingFacts,
+    LegalBasis,
+    Report,
+    Status,
+)
 from sigurnet.hotline.triage import selectors as triage_selectors
 from sigurnet.hotline.triage import services as triage
 
@@ -541,9 +556,112 @@ def create_demo_reports(*, analyst: str, supervisor: str) -> int:
     }
     now = timezone.now()
     first_of: dict[str, Report] = {}
+    filed: list[int] = []
     for spec in sorted(DEMO_REPORTS, key=lambda s: s.ago, reverse=True):
         report = _file(spec, now)
+        filed.append(report.pk)
         for url in spec.urls:
             first_of.setdefault(url.split("?")[0], report)
         _work_on(report, spec, actors[spec.by], first_of)
+    create_demo_hosting(filed)
     return len(DEMO_REPORTS)
+
+
+# Invented hosts: (address, country, AS number, network name, abuse address) per registrable
+# domain. Documentation addresses (RFC 5737, RFC 3849) and private-use AS numbers (RFC 6996).
+DEMO_HOSTING: dict[str, list[tuple[str, str, int, str, str]]] = {
+    "example.com": [("192.0.2.10", "RS", 64500, "DEMO-HOSTING-RS", "abuse@hosting.example.org")],
+    "example.org": [("192.0.2.20", "RS", 64500, "DEMO-HOSTING-RS", "abuse@hosting.example.org")],
+    "example.net": [
+        ("198.51.100.7", "NL", 64501, "EXAMPLE-CLOUD-NL", "abuse@cloud.example.net"),
+        ("2001:db8:51::7", "NL", 64501, "EXAMPLE-CLOUD-NL", "abuse@cloud.example.net"),
+    ],
+    "demo-host.test": [
+        ("198.51.100.9", "NL", 64501, "EXAMPLE-CLOUD-NL", "abuse@cloud.example.net")
+    ],
+}
+DEMO_HOST_DEFAULT = [("192.0.2.30", "RS", 64500, "DEMO-HOSTING-RS", "abuse@hosting.example.org")]
+DEMO_INSTITUTIONS = [
+    {
+        "name": "Demo Hosting d.o.o.",
+        "kind": Institution.Kind.HOSTING_PROVIDER,
+        "country": "RS",
+        "intake_method": Institution.IntakeMethod.EMAIL,
+        "intake_email": "abuse@hosting.example.org",
+        "networks": ["AS64500", "192.0.2.0/24"],
+        "notes": "Demo: an invented hosting provider.",
+    },
+    {
+        "name": "Example Cloud B.V. (demo)",
+        "kind": Institution.Kind.HOSTING_PROVIDER,
+        "country": "NL",
+        "intake_method": Institution.IntakeMethod.EMAIL,
+        "intake_email": "abuse@cloud.example.net",
+        "networks": ["AS64501", "198.51.100.0/24", "2001:db8:51::/48"],
+        "notes": "Demo: an invented hosting provider.",
+    },
+    {
+        "name": "Demo social network",
+        "kind": Institution.Kind.PLATFORM,
+        "country": "RS",
+        "intake_method": Institution.IntakeMethod.EMAIL,
+        "intake_email": "trust@social.example.org",
+        "domains": ["social.example.org"],
+        "notes": "Demo: an invented platform.",
+    },
+]
+
+
+def create_demo_hosting(report_ids: list[int]) -> int:
+    """Invented hosting facts for the items of these reports that an actionable or harmful
+    assessment would have looked up, and the demo's hosts and platform; returns how many items
+    got facts. Facts already found are kept."""
+    from sigurnet.hotline.forwarding.hosting import LOOK_UP_OUTCOMES, item_host
+
+    for entry in DEMO_INSTITUTIONS:
+        fields = dict(entry)
+        Institution.objects.get_or_create(
+            country=fields.pop("country"), name=fields.pop("name"), defaults=fields
+        )
+    assessed = [
+        report
+        for report in Report.objects.filter(pk__in=report_ids).prefetch_related("assessments")
+        if report.assessments.all() and report.assessments.all()[0].outcome in LOOK_UP_OUTCOMES
+    ]
+    items = ContentItem.objects.filter(reported_urls__report__in=assessed).distinct()
+    now = timezone.now()
+    written = 0
+    for item in items:
+        if HostingFacts.objects.filter(item=item, outcome=HostingFacts.Outcome.FOUND).exists():
+            continue
+        host = item_host(item)
+        facts: dict[str, Any] = {"looked_up_at": now, "attempts": 1, "error_code": "", "error": ""}
+        if host is None:
+            facts.update(outcome=HostingFacts.Outcome.NO_HOST, host="", addresses=[])
+        else:
+            domain = next((d for d in DEMO_HOSTING if host == d or host.endswith("." + d)), "")
+            hosts = DEMO_HOSTING.get(domain, DEMO_HOST_DEFAULT)
+            _address, country, asn, network, abuse = hosts[0]
+            facts.update(
+                outcome=HostingFacts.Outcome.FOUND,
+                host=host,
+                country=country,
+                asn=asn,
+                network_name=network,
+                abuse_email=abuse,
+                addresses=[
+                    {
+                        "address": a,
+                        "version": 6 if ":" in a else 4,
+                        "public": True,  # invented: the demo treats them as public
+                        "demo": True,
+                        "country": c,
+                        "asn": n,
+                        "network_name": name,
+                    }
+                    for a, c, n, name, _abuse in hosts
+                ],
+            )
+        HostingFacts.objects.update_or_create(item=item, defaults=facts)
+        written += 1
+    return written

@@ -463,3 +463,51 @@ class LegalBasis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} - {self.title}"
+
+
+# --- Forwarding, part A (issue 14): where the content is hosted ------------------------------
+
+
+class HostingFacts(models.Model):
+    """Where one content item is hosted, as its last look-up found it
+    (``hotline.forwarding.hosting.look_up``, run by Celery, never in a web request).
+
+    Every fact is as of ``looked_up_at``: a new look-up replaces them all. A failed look-up
+    keeps its reason in ``error_code``/``error`` and can be repeated. Plain text: the host
+    name and the network's facts are technical, public facts (the host groups notices); the
+    abuse address is an organisation's role address from RDAP.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Not looked up yet")
+        FOUND = "found", _("Found")
+        FAILED = "failed", _("Look-up failed")
+        NO_HOST = "no_host", _("No host to look up (an account on a platform)")
+
+    item = models.OneToOneField(ContentItem, on_delete=models.CASCADE, related_name="hosting")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    host = models.CharField(max_length=253, blank=True, db_index=True)
+    # [{"address": "192.0.2.1", "version": 4, "country": "RS" or "", "public": true,
+    #   "asn": 64500 or null, "network_name": "..."}], A records first, then AAAA.
+    addresses = models.JSONField(default=list, blank=True)
+    # Of the first public address: ISO 3166 alpha-2, "" when unknown (no public address,
+    # or an address that the registry data does not place).
+    country = models.CharField(max_length=2, blank=True, db_index=True)
+    asn = models.PositiveBigIntegerField(null=True, blank=True)
+    network_name = models.CharField(max_length=200, blank=True)
+    abuse_email = models.CharField(max_length=254, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    looked_up_at = models.DateTimeField(null=True, blank=True)
+    # Why the last look-up failed (or what part of it did, e.g. RDAP): a short stable code
+    # ("nxdomain", "timeout", "no_answer", "servfail", "rdap_http", ...) and a sentence.
+    error_code = models.CharField(max_length=32, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    # Tries of the current look-up (the task's retries count; "look up again" starts anew).
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("hosting facts")
+        verbose_name_plural = _("hosting facts")
+
+    def __str__(self) -> str:
+        return f"Hosting of item {self.item_id}: {self.get_outcome_display()}"

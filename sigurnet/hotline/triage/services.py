@@ -465,6 +465,11 @@ def assess(
             detail={"assessment": assessment.pk, "outcome": outcome, "priority": priority},
         )
         transition(report, to, actor=actor, request=request)
+        # Where is it hosted? Looked up in Celery after the commit, for actionable and
+        # harmful content only (the forwarding suggestions need it).
+        from sigurnet.hotline.forwarding.hosting import queue_look_ups
+
+        queue_look_ups(report)
     return assessment
 
 
