@@ -24,6 +24,7 @@ from sigurnet.core.models import AuditEvent
 from sigurnet.hotline.forwarding import hosting
 from sigurnet.hotline.forwarding.tasks import look_up_hosting, sweep_hosting_look_ups
 from sigurnet.hotline.models import Assessment, ContentItem, HostingFacts
+from sigurnet.hotline.triage import selectors as triage_selectors
 from sigurnet.hotline.triage import services as triage
 
 # Public addresses that the registry data bundled with iptocc places in Serbia and in the
@@ -432,6 +433,7 @@ def _assess(report: Any, outcome: str, analyst: Any) -> None:
         outcome=outcome,
         priority=Assessment.Priority.NORMAL,
         category=report.category,
+        legal_basis=triage_selectors.legal_bases().first(),
         actor=analyst,
     )
 
@@ -444,27 +446,29 @@ def test_look_ups_are_queued_after_an_actionable_or_harmful_assessment_only(
     analyst = make_staff("Hotline analyst")
     not_actionable = make_report(urls=["https://shop.example.com/a"])
     actionable = make_report(urls=["https://shop.example.com/b"])
-    _assess(not_actionable, Assessment.Outcome.NOT_ACTIONABLE, analyst)
-    _assess(actionable, Assessment.Outcome.ACTIONABLE, analyst)
 
+    # The assessment itself queues the look-up, to run once its transaction commits.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert hosting.queue_look_ups(not_actionable) == []
-        queued = hosting.queue_look_ups(actionable)
+        _assess(not_actionable, Assessment.Outcome.NOT_ACTIONABLE, analyst)
+        _assess(actionable, Assessment.Outcome.ACTIONABLE, analyst)
         # Nothing is looked up before the transaction commits.
         assert not HostingFacts.objects.filter(looked_up_at__isnull=False).exists()
-    assert len(callbacks) == 1
+    assert callbacks  # the look-up waited for the commit
 
     item = actionable.content_items.get()
-    assert queued == [item.pk]
     facts = HostingFacts.objects.get(item=item)
     assert (facts.outcome, facts.country) == ("found", "RS")
     assert not HostingFacts.objects.filter(item=not_actionable.content_items.get()).exists()
+    # Asking again for a report whose assessment is not actionable queues nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert hosting.queue_look_ups(not_actionable) == []
 
     # Another report of the same item, assessed soon after: the facts are fresh.
     again = make_report(urls=["https://shop.example.com/b"])
-    _assess(again, Assessment.Outcome.HARMFUL, analyst)
     with django_capture_on_commit_callbacks(execute=True):
+        _assess(again, Assessment.Outcome.HARMFUL, analyst)
         assert hosting.queue_look_ups(again) == []
+    assert HostingFacts.objects.get(item=item).attempts == facts.attempts
 
 
 @pytest.mark.django_db
