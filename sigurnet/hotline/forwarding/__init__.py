@@ -1,0 +1,1 @@
+"""The hotline's forwarding flow: where content is hosted, dispatches, and removal tracking."""
