@@ -37,14 +37,14 @@ from base64 import b64encode
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sigurnet.hotline.models import ContentCheck, ContentItem, Report, ReportedURL, Status
@@ -93,6 +93,7 @@ class Probe:
     status_code: int | None = None
     method: str = ""
     redirect_host: str = ""
+    at: datetime | None = None  # when the answer came
 
 
 class _Answer(Exception):
@@ -279,8 +280,12 @@ def _squid_offline(headers: Any) -> str:
 
 def probe(url: str, config: CheckConfig | None = None) -> Probe:
     """Ask whether ``url`` is still there. Talks only to the network (or the proxy), reads no
-    body, never raises."""
-    config = config or CheckConfig.from_settings()
+    body, never raises. ``at`` is when the answer came."""
+    found = _probe(url, config or CheckConfig.from_settings())
+    return replace(found, at=timezone.now())
+
+
+def _probe(url: str, config: CheckConfig) -> Probe:
     method = "HEAD"
     status: int | None = None
     try:
@@ -338,69 +343,155 @@ def check_interval() -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def record_check(item_id: int, found: Probe, *, checked_at: datetime | None = None) -> ContentCheck:
-    """Record one check of an item and what follows from it, in one short transaction:
-    the offline count, a confirmed removal (and telling the reporters), or the reopening of a
-    removed item that is back. The next check is due one interval later."""
-    checked_at = checked_at or timezone.now()
+ITEM_CHECK_FIELDS = [
+    "state",
+    "consecutive_offline",
+    "offline_since",
+    "removed_at",
+    "removal_confirmed_at",
+    "last_checked_at",
+    "last_check_result",
+    "checks_until",
+    "next_check_at",
+    "check_claim",
+]
+
+
+def _apply(item: ContentItem, found: Probe, checked_at: datetime) -> str:
+    """Change ``item`` for one check; the check's event (removed, reopened or none)."""
     confirmations = max(1, settings.SIGURNET_CHECK_OFFLINE_CONFIRMATIONS)
     stop_after = timedelta(days=settings.SIGURNET_CHECK_STOP_AFTER_DAYS)
-    with transaction.atomic():
-        item = ContentItem.objects.select_for_update().get(pk=item_id)
-        event = ContentCheck.Event.NONE
-        if found.result == Result.ONLINE:
-            if item.state == State.REMOVED:
-                event = ContentCheck.Event.REOPENED
-                item.removed_at = None
-                item.removal_confirmed_at = None
-                # Checks resume for a full period from now.
-                item.checks_until = checked_at + stop_after
-            item.state = State.ONLINE
-            item.consecutive_offline = 0
-            item.offline_since = None
-        elif found.result == Result.OFFLINE:
-            if item.consecutive_offline == 0 or item.offline_since is None:
-                item.offline_since = checked_at
-            item.consecutive_offline = min(item.consecutive_offline + 1, 32767)
-            if item.state != State.REMOVED and item.consecutive_offline >= confirmations:
-                event = ContentCheck.Event.REMOVED
-                item.state = State.REMOVED
-                item.removed_at = item.offline_since
-                item.removal_confirmed_at = checked_at
-        # An error changes nothing of the above: it neither confirms nor resets.
-        item.last_checked_at = checked_at
-        item.last_check_result = found.result
-        if item.checks_until is None:
+    event: str = ContentCheck.Event.NONE
+    if found.result == Result.ONLINE:
+        if item.state == State.REMOVED:
+            event = ContentCheck.Event.REOPENED
+            item.removed_at = None
+            item.removal_confirmed_at = None
+            # Checks resume for a full period from now.
             item.checks_until = checked_at + stop_after
-        item.next_check_at = checked_at + check_interval()
-        item.check_claim = ""
-        item.save(
-            update_fields=[
-                "state",
-                "consecutive_offline",
-                "offline_since",
-                "removed_at",
-                "removal_confirmed_at",
-                "last_checked_at",
-                "last_check_result",
-                "checks_until",
-                "next_check_at",
-                "check_claim",
-            ]
-        )
-        check = ContentCheck.objects.create(
-            item=item,
-            checked_at=checked_at,
-            result=found.result,
-            method=found.method,
-            status_code=found.status_code,
-            reason=found.reason[:200],
-            redirect_host=found.redirect_host,
-            event=event,
-        )
-        if event == ContentCheck.Event.REMOVED:
-            _tell_reporters(item, checked_at)
-    return check
+        item.state = State.ONLINE
+        item.consecutive_offline = 0
+        item.offline_since = None
+    elif found.result == Result.OFFLINE:
+        if item.consecutive_offline == 0 or item.offline_since is None:
+            item.offline_since = checked_at
+        item.consecutive_offline = min(item.consecutive_offline + 1, 32767)
+        if item.state != State.REMOVED and item.consecutive_offline >= confirmations:
+            event = ContentCheck.Event.REMOVED
+            item.state = State.REMOVED
+            item.removed_at = item.offline_since
+            item.removal_confirmed_at = checked_at
+    # An error changes nothing of the above: it neither confirms nor resets.
+    item.last_checked_at = checked_at
+    item.last_check_result = found.result
+    if item.checks_until is None:
+        item.checks_until = checked_at + stop_after
+    item.next_check_at = checked_at + check_interval()
+    item.check_claim = ""
+    return event
+
+
+def record_checks(
+    found: list[tuple[int, Probe]], *, checked_at: datetime | None = None
+) -> list[ContentCheck]:
+    """Record checks of items and what follows from each, in one short transaction: the
+    offline count, a confirmed removal (and telling the reporters), or the reopening of a
+    removed item that is back. The next check of each is due one interval after it. An item
+    deleted meanwhile is left out. The time of a check is when its answer came
+    (``Probe.at``), else ``checked_at``, else now."""
+    default_time = checked_at or timezone.now()
+    with transaction.atomic():
+        # Locked in one order, so that two recorders never wait for each other in a circle.
+        items = {
+            item.pk: item
+            for item in ContentItem.objects.select_for_update()
+            .filter(pk__in=[item_id for item_id, _found in found])
+            .only("pk", "kind", *ITEM_CHECK_FIELDS)
+            .order_by("pk")
+        }
+        made: list[ContentCheck] = []
+        removed: list[ContentItem] = []
+        for item_id, probe_found in found:
+            item = items.get(item_id)
+            if item is None:
+                continue
+            at = checked_at or probe_found.at or default_time
+            event = _apply(item, probe_found, at)
+            made.append(
+                ContentCheck(
+                    item=item,
+                    checked_at=at,
+                    result=probe_found.result,
+                    method=probe_found.method,
+                    status_code=probe_found.status_code,
+                    reason=probe_found.reason[:200],
+                    redirect_host=probe_found.redirect_host,
+                    event=event,
+                )
+            )
+            if event == ContentCheck.Event.REMOVED:
+                removed.append(item)
+        _update_items(list(items.values()))
+        made = ContentCheck.objects.bulk_create(made)
+        for item in removed:
+            _tell_reporters(item, default_time)
+    return made
+
+
+# PostgreSQL types of ``ITEM_CHECK_FIELDS``, for the one-statement update.
+_ITEM_CHECK_TYPES = {
+    "state": "text",
+    "consecutive_offline": "integer",
+    "offline_since": "timestamptz",
+    "removed_at": "timestamptz",
+    "removal_confirmed_at": "timestamptz",
+    "last_checked_at": "timestamptz",
+    "last_check_result": "text",
+    "checks_until": "timestamptz",
+    "next_check_at": "timestamptz",
+    "check_claim": "text",
+}
+
+
+def _update_items(items: list[ContentItem]) -> None:
+    """Write the check fields of ``items``. On PostgreSQL one UPDATE from arrays (a round trip
+    per item was most of a run's time; Django's ``bulk_update`` builds CASE expressions that
+    cost more than the queries); elsewhere one plain UPDATE per item."""
+    if not items:
+        return
+    if connection.vendor != "postgresql":
+        for item in items:
+            ContentItem.objects.filter(pk=item.pk).update(
+                **{name: getattr(item, name) for name in ITEM_CHECK_FIELDS}
+            )
+        return
+    columns = ITEM_CHECK_FIELDS  # plain fields: the column is the field's name
+    table = connection.ops.quote_name(ContentItem._meta.db_table)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(column)} = v.{connection.ops.quote_name(column)}"
+        for column in columns
+    )
+    arrays = ", ".join(
+        ["%s::bigint[]"] + [f"%s::{_ITEM_CHECK_TYPES[name]}[]" for name in ITEM_CHECK_FIELDS]
+    )
+    names = ", ".join(connection.ops.quote_name(c) for c in ["id", *columns])
+    sql = (
+        f"UPDATE {table} AS i SET {assignments} "  # noqa: S608 (names from the model, values bound)
+        f"FROM unnest({arrays}) AS v({names}) WHERE i.id = v.id"
+    )
+    params = [[item.pk for item in items]] + [
+        [getattr(item, name) for item in items] for name in ITEM_CHECK_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def record_check(item_id: int, found: Probe, *, checked_at: datetime | None = None) -> ContentCheck:
+    """``record_checks`` for one item (which must exist)."""
+    made = record_checks([(item_id, found)], checked_at=checked_at)
+    if not made:
+        raise ContentItem.DoesNotExist(item_id)
+    return made[0]
 
 
 def _tell_reporters(item: ContentItem, now: datetime) -> None:
@@ -489,8 +580,14 @@ def due_items(now: datetime | None = None) -> QuerySet[ContentItem]:
 
 
 def _due_candidates(now: datetime, limit: int) -> list[int]:
-    ordered = due_items(now).order_by(F("next_check_at").asc(nulls_first=True), "pk")
-    return list(ordered.values_list("pk", flat=True)[:limit])
+    """Never-checked items first (newly forwarded), then the most overdue. Two queries: one
+    ordered scan of "NULL first" read every item each time, most of them never forwarded."""
+    due = due_items(now)
+    fresh = list(due.filter(next_check_at__isnull=True).values_list("pk", flat=True)[:limit])
+    if len(fresh) >= limit:
+        return fresh
+    overdue = due.filter(next_check_at__lte=now).order_by("next_check_at", "pk")
+    return fresh + list(overdue.values_list("pk", flat=True)[: limit - len(fresh)])
 
 
 def claim_due_items(*, limit: int, now: datetime | None = None) -> list[ContentItem]:
@@ -530,6 +627,11 @@ def delete_old_checks(now: datetime | None = None) -> int:
         deleted += ContentCheck.objects.filter(pk__in=batch).delete()[0]
 
 
+# Results recorded together in one transaction (or after RECORD_EVERY seconds, if fewer).
+RECORD_BATCH = 64
+RECORD_EVERY = 0.5
+
+
 def run_due_checks(
     *,
     concurrency: int | None = None,
@@ -539,10 +641,10 @@ def run_due_checks(
     """Check every due item (``due_items``), ``concurrency`` at a time, and record each.
 
     Threads only wait for the network (``probe``); this thread claims small batches and
-    records the results, each in its own short transaction, so no transaction is open while a
-    request is on its way. Claims are topped up while requests are in flight, so the pool stays
-    busy. No new claims after ``time_limit`` seconds (default: one interval); what is left is
-    due for the next run. Counts of the results, and "claimed".
+    records the results in batches (``RECORD_BATCH``, one short transaction each), so no
+    transaction is open while a request is on its way. Claims are topped up while requests are
+    in flight, so the pool stays busy. No new claims after ``time_limit`` seconds (default: one
+    interval); what is left is due for the next run. Counts of the results, and "claimed".
     """
     concurrency = max(1, concurrency or settings.SIGURNET_CHECK_CONCURRENCY)
     limit = time_limit if time_limit is not None else check_interval().total_seconds()
@@ -550,7 +652,9 @@ def run_due_checks(
     config = config or CheckConfig.from_settings()
     counts: Counter[str] = Counter()
     in_flight: dict[Future[Probe], int] = {}
+    answered: list[tuple[int, Probe]] = []
     exhausted = False
+    last_recorded = time.monotonic()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="content-check") as pool:
         while True:
             if not exhausted and len(in_flight) < concurrency and time.monotonic() < deadline:
@@ -559,22 +663,35 @@ def run_due_checks(
                 counts["claimed"] += len(batch)
                 for item in batch:
                     in_flight[pool.submit(probe, item.canonical, config)] = item.pk
-            if not in_flight:
+            if not in_flight and not answered:
                 break
-            done, _pending = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for future in done:
-                item_id = in_flight.pop(future)
-                found = future.result()  # probe never raises
-                _record_safely(item_id, found)
-                counts[found.result] += 1
+            if in_flight:
+                done, _pending = wait(
+                    list(in_flight), timeout=RECORD_EVERY, return_when=FIRST_COMPLETED
+                )
+                for future in done:
+                    answered.append((in_flight.pop(future), future.result()))  # never raises
+            if answered and (
+                len(answered) >= RECORD_BATCH
+                or not in_flight
+                or time.monotonic() - last_recorded >= RECORD_EVERY
+            ):
+                _record_safely(answered)
+                counts.update(found.result for _item_id, found in answered)
+                answered = []
+                last_recorded = time.monotonic()
     return counts
 
 
-def _record_safely(item_id: int, found: Probe) -> None:
+def _record_safely(answered: list[tuple[int, Probe]]) -> None:
     try:
-        record_check(item_id, found)
-    except ContentItem.DoesNotExist:
-        pass  # deleted meanwhile
+        record_checks(answered)
+        return
     except Exception:
-        # One item's failure must not stop the others; it is due again after the lease.
-        log.exception("Could not record the check of content item %s", item_id)
+        log.exception("Could not record %s checks together; recording one by one", len(answered))
+    for item_id, found in answered:
+        try:
+            record_checks([(item_id, found)])
+        except Exception:
+            # One item's failure must not stop the others; it is due again after the lease.
+            log.exception("Could not record the check of content item %s", item_id)
