@@ -7,7 +7,10 @@ which never exists. No test touches the internet.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -593,3 +596,24 @@ def test_a_report_whose_items_go_in_one_run_is_told_once(site, settings):
     assert ContentItem.objects.filter(reports=filed.report, state="removed").count() == 3
     assert OutgoingMessage.objects.count() == 1
     assert Message.objects.filter(report=filed.report).count() == 1
+
+
+def settings_in_a_process(tmp_path: Any, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SIGURNET_", "DJANGO_"))}
+    clean.update(SIGURNET_DEBUG="1", SIGURNET_VAR_DIR=str(tmp_path), **env)
+    code = "import sigurnet.settings as s; print('recheck-content-items' in s.CELERY_BEAT_SCHEDULE)"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_an_interval_outside_one_to_four_hours_stops_start_up(tmp_path):
+    refused = settings_in_a_process(tmp_path, SIGURNET_CHECK_INTERVAL_MINUTES="30")
+    assert refused.returncode != 0
+    assert "SIGURNET_CHECK_INTERVAL_MINUTES must be between 60 and 240" in refused.stderr
+    assert settings_in_a_process(tmp_path, SIGURNET_CHECK_INTERVAL_MINUTES="240").stdout == "True\n"
+
+
+def test_an_interval_of_zero_switches_the_checks_off(tmp_path):
+    off = settings_in_a_process(tmp_path, SIGURNET_CHECK_INTERVAL_MINUTES="0")
+    assert off.stdout == "False\n"
