@@ -262,8 +262,11 @@ def _ask(url: str, method: str, config: CheckConfig) -> tuple[int, str, bool, An
             headers["Range"] = "bytes=0-0"
         conn.request(method, target, headers=headers)
         response = conn.getresponse()
-        # Nothing of the body is read: the connection is closed with it unread.
-        return response.status, response.getheader("Location") or "", via_proxy, response.msg
+        try:
+            return response.status, response.getheader("Location") or "", via_proxy, response.msg
+        finally:
+            # Nothing of the body is read: the connection is closed with it unread.
+            response.close()
     finally:
         conn.close()
 
