@@ -406,6 +406,47 @@ CELERY_BEAT_SCHEDULE["sweep-hosting-look-ups"] = {
     "schedule": 15 * 60.0,
 }
 
+
+# --- Removal tracking (hotline/forwarding/checks.py, docs/takedown-checks.md) --------------
+# Each content item of a forwarded report is checked once per interval (minutes, 60 to 240;
+# 0 switches the checks off), until it is removed or this many days after its first check.
+SIGURNET_CHECK_INTERVAL_MINUTES = env_int("SIGURNET_CHECK_INTERVAL_MINUTES", 120)
+if SIGURNET_CHECK_INTERVAL_MINUTES and not 60 <= SIGURNET_CHECK_INTERVAL_MINUTES <= 240:
+    raise ImproperlyConfigured(
+        "SIGURNET_CHECK_INTERVAL_MINUTES must be between 60 and 240 (or 0 to switch checks off)."
+    )
+SIGURNET_CHECK_STOP_AFTER_DAYS = env_int("SIGURNET_CHECK_STOP_AFTER_DAYS", 90)
+# Offline checks in a row that confirm a removal.
+SIGURNET_CHECK_OFFLINE_CONFIRMATIONS = env_int("SIGURNET_CHECK_OFFLINE_CONFIRMATIONS", 3)
+if SIGURNET_CHECK_OFFLINE_CONFIRMATIONS < 1 or SIGURNET_CHECK_STOP_AFTER_DAYS < 1:
+    raise ImproperlyConfigured(
+        "SIGURNET_CHECK_OFFLINE_CONFIRMATIONS and SIGURNET_CHECK_STOP_AFTER_DAYS must be 1 or more."
+    )
+# An HTTP proxy (http://[user:password@]host:port) that every check goes through; empty: direct.
+SIGURNET_CHECK_PROXY = os.environ.get("SIGURNET_CHECK_PROXY", "")
+if SIGURNET_CHECK_PROXY and not SIGURNET_CHECK_PROXY.startswith("http://"):
+    raise ImproperlyConfigured("SIGURNET_CHECK_PROXY must be an http://host:port address.")
+# A browser's user agent: a checker that names itself can be shown a false "not found".
+SIGURNET_CHECK_USER_AGENT = os.environ.get(
+    "SIGURNET_CHECK_USER_AGENT",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+)
+SIGURNET_CHECK_CONNECT_TIMEOUT = env_int("SIGURNET_CHECK_CONNECT_TIMEOUT", 5)
+SIGURNET_CHECK_READ_TIMEOUT = env_int("SIGURNET_CHECK_READ_TIMEOUT", 10)
+# Checks in flight at once (threads of the worker that runs the task).
+SIGURNET_CHECK_CONCURRENCY = env_int("SIGURNET_CHECK_CONCURRENCY", 32)
+# Off: an address that resolves to loopback, private or link-local ranges is not checked
+# (a report must not make the platform probe its own network). Tests turn it on for loopback.
+SIGURNET_CHECK_ALLOW_PRIVATE_ADDRESSES = env_bool("SIGURNET_CHECK_ALLOW_PRIVATE_ADDRESSES", False)
+# Celery finds only each app's tasks.py; the forwarding flow's task modules are named here.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "sigurnet.hotline.forwarding.check_tasks"]
+if SIGURNET_CHECK_INTERVAL_MINUTES:
+    # Every 5 minutes beat looks for items whose own next check is due (one interval after
+    # their last): the load spreads over the interval, and a new item waits minutes, not hours.
+    CELERY_BEAT_SCHEDULE["recheck-content-items"] = {
+        "task": "hotline.forwarding.recheck_due_items",
+        "schedule": 300.0,
+    }
 # E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
 # imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.
 SIGURNET_INTAKE_MAILDIR = os.environ.get("SIGURNET_INTAKE_MAILDIR", "")

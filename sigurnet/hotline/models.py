@@ -95,6 +95,24 @@ class ContentItem(models.Model):
     # No report counter here: it is derived from the links (a counter updated by every report
     # made one popular URL a hot row, and locks taken in typing order deadlocked).
 
+    # Removal tracking (hotline/forwarding/checks.py, docs/takedown-checks.md). The beat
+    # re-checks an item of a forwarded report when ``next_check_at`` is due (NULL: never
+    # checked), until ``checks_until`` (set at its first check) or its removal.
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_result = models.CharField(max_length=16, blank=True)
+    checks_until = models.DateTimeField(null=True, blank=True)
+    # Offline checks in a row (an "error" check neither adds to it nor resets it), and the
+    # time of the first of them.
+    consecutive_offline = models.PositiveSmallIntegerField(default=0)
+    offline_since = models.DateTimeField(null=True, blank=True)
+    # When the content went: the first of the offline checks that confirmed the removal (what
+    # the figures use); ``removal_confirmed_at`` is the check that confirmed it.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the run that is checking it now (a random token; see ``claim_due_items``).
+    check_claim = models.CharField(max_length=32, blank=True)
+
     class Meta:
         verbose_name = _("content item")
         verbose_name_plural = _("content items")
@@ -132,6 +150,9 @@ class Report(models.Model):
         Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
     urgent_notified_at = models.DateTimeField(null=True, blank=True)
+    # Removal tracking: when the reporter was told that everything they reported was removed
+    # (once, however often an item comes back and goes again; hotline/forwarding/checks.py).
+    removal_told_at = models.DateTimeField(null=True, blank=True)
     # The notice that names this report (its e-mail in the outbox or sent); see ``UrgentNotice``.
     urgent_notice = models.ForeignKey(
         "UrgentNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
@@ -511,3 +532,43 @@ class HostingFacts(models.Model):
 
     def __str__(self) -> str:
         return f"Hosting of item {self.item_id}: {self.get_outcome_display()}"
+
+
+# --- Removal tracking (issue 14, part C: recheck14) -----------------------------------------
+
+
+class ContentCheck(models.Model):
+    """One check of whether a content item is still online: what the server answered, never
+    what it sent (no body is read or kept). ``event`` marks the check that confirmed a removal
+    or reopened a removed item."""
+
+    class Result(models.TextChoices):
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+        ERROR = "error", _("Could not tell")
+
+    class Event(models.TextChoices):
+        NONE = "", _("None")
+        REMOVED = "removed", _("Removal confirmed")
+        REOPENED = "reopened", _("Back online: reopened")
+
+    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(db_index=True)
+    result = models.CharField(max_length=16, choices=Result.choices)
+    method = models.CharField(max_length=8, blank=True)  # HEAD or GET
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Short and technical ("http 404", "dns: name not known", "timeout"); nothing of the page.
+    reason = models.CharField(max_length=200, blank=True)
+    # The host that a redirect to another host pointed to (not followed). Encrypted like the
+    # item's own address: it can name the site.
+    redirect_host = EncryptedCharField(blank=True)
+    event = models.CharField(max_length=16, choices=Event.choices, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = _("content check")
+        verbose_name_plural = _("content checks")
+        indexes = [models.Index(fields=["item", "-checked_at"], name="content_check_item_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_result_display()} {self.checked_at:%Y-%m-%d %H:%M}"

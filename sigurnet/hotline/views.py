@@ -32,6 +32,7 @@ from sigurnet.hotline.forms import (
     WhereForm,
     YouForm,
 )
+from sigurnet.hotline.forwarding.check_selectors import removal_on_receipt
 from sigurnet.hotline.models import (
     NO_UPLOAD_CATEGORIES,
     SUPPORT_CATEGORIES,
@@ -510,6 +511,7 @@ def status_view(request: HttpRequest) -> HttpResponse:
         "reply_for": _seal_report_id(report),
         "idle_minutes": STATUS_SESSION_SECONDS // 60,
         "from_hotline": Message.Direction.FROM_HOTLINE,
+        "removal": removal_on_receipt(report),
     }
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "hotline/status_view.html", context, status=status)
