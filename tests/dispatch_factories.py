@@ -12,7 +12,7 @@ from django.core import mail
 
 from sigurnet.core.models import ContactPerson, Institution
 from sigurnet.hotline.forwarding import services as forwarding
-from sigurnet.hotline.models import Dispatch
+from sigurnet.hotline.models import Dispatch, LegalBasis
 from sigurnet.hotline.triage import services as triage
 
 CSAM_CLASSIFICATION = {
@@ -30,9 +30,13 @@ def assess(report: Any, analyst: Any, **fields: Any) -> Any:
     if report.assignee_id is None:
         triage.claim(report, actor=analyst)
     category = fields.pop("category", report.category)
+    outcome = fields.pop("outcome", "actionable")
+    if outcome == "actionable" and category != "csam" and "legal_basis" not in fields:
+        # The centre's list of legal bases (seeded for RS): an actionable assessment names one.
+        fields["legal_basis"] = LegalBasis.objects.filter(country="RS", active=True).first()
     triage.assess(
         report,
-        outcome=fields.pop("outcome", "actionable"),
+        outcome=outcome,
         priority=fields.pop("priority", "high"),
         category=category,
         classification=CSAM_CLASSIFICATION if category == "csam" else None,
