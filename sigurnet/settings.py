@@ -311,7 +311,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Link pages carry a secret in their path: it is written as "/handover/[link]".
+    "filters": {"handover_links": {"()": "sigurnet.core.log_filters.RedactHandoverLinks"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["handover_links"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("SIGURNET_LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry URLs; they never include report contents but stay at WARNING.
@@ -447,6 +455,38 @@ if SIGURNET_CHECK_INTERVAL_MINUTES:
         "task": "hotline.forwarding.recheck_due_items",
         "schedule": 300.0,
     }
+# --- Handovers and dispatches (core/handover.py, hotline/forwarding/) -----------------------
+# A signed link (to acknowledge a dispatch or referral without an account) works this many
+# days after it was made; requests to link pages per client per minute.
+SIGURNET_HANDOVER_LINK_DAYS = env_int("SIGURNET_HANDOVER_LINK_DAYS", 30)
+SIGURNET_HANDOVER_REQUESTS_PER_CLIENT_PER_MINUTE = env_int(
+    "SIGURNET_HANDOVER_REQUESTS_PER_CLIENT_PER_MINUTE", 30
+)
+# Hours after sending by which a dispatch should be acknowledged, per kind, where they differ
+# from the built-in ones (hotline.models.DISPATCH_ACK_HOURS): "police=72,takedown=24".
+DISPATCH_KINDS = ("police", "prosecutor", "partner_hotline", "takedown", "platform", "authority")
+
+
+def _hours_per_kind(name: str) -> dict[str, int]:
+    hours: dict[str, int] = {}
+    for part in env_list(name, ""):
+        kind, _sep, value = part.partition("=")
+        kind = kind.strip()
+        if kind not in DISPATCH_KINDS or not value.strip().isdigit() or int(value) < 1:
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not kind=hours with a kind among {', '.join(DISPATCH_KINDS)}"
+            )
+        hours[kind] = int(value)
+    return hours
+
+
+SIGURNET_DISPATCH_ACK_HOURS = _hours_per_kind("SIGURNET_DISPATCH_ACK_HOURS")
+CELERY_BEAT_SCHEDULE["send-due-dispatches"] = {
+    # Records what the outbox sent, and sends queued dispatches whose time has come.
+    "task": "sigurnet.hotline.forwarding.dispatch_tasks.send_due_dispatches",
+    "schedule": 60.0,
+}
+
 # E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
 # imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.
 SIGURNET_INTAKE_MAILDIR = os.environ.get("SIGURNET_INTAKE_MAILDIR", "")

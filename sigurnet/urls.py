@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from sigurnet.api import api
 from sigurnet.awareness.views import home
+from sigurnet.core.handover_urls import link_patterns, partner_patterns
 from sigurnet.core.health import healthz
 from sigurnet.helpline.views import get_help
 from sigurnet.hotline import views as hotline
@@ -16,6 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("staff/hotline/", include("sigurnet.hotline.triage.urls")),
     path("staff/", include("sigurnet.core.urls")),
+    # Handovers (dispatches, referrals): the signed link, and contact persons with an account.
+    path("handover/", include(link_patterns)),
+    path("partner/", include(partner_patterns)),
     path("admin/", admin.site.urls),
 ]
 

@@ -22,6 +22,9 @@ from sigurnet.core.selectors import forget_profile
 
 STAFF_PASSWORD = "a-long-test-password-1"
 
+# Fixtures of dispatches and handovers (issue 14), for tests/core, tests/hotline and tests/browser.
+pytest_plugins = ["tests.dispatch_factories"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:

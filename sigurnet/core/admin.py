@@ -129,7 +129,8 @@ class DeploymentProfileAdmin(admin.ModelAdmin):
 class ContactPersonInline(admin.TabularInline):
     model = ContactPerson
     extra = 0
-    fields = ["name", "role", "email", "phone", "languages", "is_primary", "is_active"]
+    fields = ["name", "role", "email", "phone", "languages", "is_primary", "is_active", "user"]
+    raw_id_fields = ["user"]  # the account of a Partner contact (core/handover.py)
 
 
 class OnePerLineField(forms.CharField):

@@ -315,11 +315,28 @@ class ContactPerson(models.Model):
     languages = models.JSONField(_("languages"), default=list, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # A contact person who signs in (role Partner contact) sees, at /partner/, what was handed
+    # over to their institution (core/handover.py), and nothing else.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact_person",
+        verbose_name=_("account"),
+        help_text=_(
+            "The staff account of this person, if they have one (role Partner contact): they "
+            "then see their institution's handovers at /partner/."
+        ),
+    )
 
     class Meta:
         ordering = ["institution", "-is_primary", "name"]
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
+        permissions = [
+            ("view_own_handovers", _("Can see the handovers to their own institution")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}, {self.institution.name}"

@@ -65,8 +65,17 @@ HOTLINE_TRIAGE = (
     "hotline.view_assessment",
     "hotline.add_assessment",
 )
+# Dispatches (hotline/forwarding/): forward an assessed report, read the dispatch list, revoke a
+# link or send a new one.
+HOTLINE_FORWARDING = (
+    "hotline.view_dispatch",
+    "hotline.add_dispatch",
+    "hotline.change_dispatch",
+)
 HOTLINE_ANALYST = Role(
-    "Hotline analyst", _("Hotline analyst"), (*INSTITUTION_READ, *HOTLINE_TRIAGE)
+    "Hotline analyst",
+    _("Hotline analyst"),
+    (*INSTITUTION_READ, *HOTLINE_TRIAGE, *HOTLINE_FORWARDING),
 )
 HOTLINE_SUPERVISOR = Role(
     "Hotline supervisor",
@@ -74,6 +83,7 @@ HOTLINE_SUPERVISOR = Role(
     (
         *INSTITUTION_WRITE,
         *HOTLINE_TRIAGE,
+        *HOTLINE_FORWARDING,
         "hotline.assign_report",
         # The staff banner when background work or mail stops: urgent notices depend on it.
         "core.view_system_health",
@@ -89,7 +99,9 @@ HELPLINE_SUPERVISOR = Role(
 )
 EDITOR = Role("Editor", _("Editor"), ())
 EDUCATOR = Role("Educator", _("Educator"), ())
-PARTNER_CONTACT = Role("Partner contact", _("Partner contact"), ())
+# A contact person at an institution (core/handover.py): /partner/ shows what was handed over
+# to their own institution, and nothing else of the platform.
+PARTNER_CONTACT = Role("Partner contact", _("Partner contact"), ("core.view_own_handovers",))
 
 ROLES: tuple[Role, ...] = (
     ADMINISTRATOR,

@@ -50,6 +50,7 @@ __all__ = [
 KEEP_LATIN: frozenset[str] = frozenset(
     {
         # Organisations and the platform itself.
+        "ICCAM",  # INHOPE's classification system (dispatches)
         "INHOPE",
         "Insafe",
         "NCMEC",

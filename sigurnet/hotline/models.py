@@ -572,3 +572,98 @@ class ContentCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_result_display()} {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+# --- Dispatches (issue 14, part B: dispatch14) ---------------------------------------------
+# A dispatch hands reported content to an institution (core/handover.py: status, deadline,
+# signed link, partner view); the flow is in hotline/forwarding/ (services.py, dispatch_tasks.py).
+
+from sigurnet.core import handover as _handover  # noqa: E402
+
+
+class DispatchKind(models.TextChoices):
+    POLICE = "police", _("Report to the police")
+    PROSECUTOR = "prosecutor", _("Report to the prosecutor's office")
+    PARTNER_HOTLINE = "partner_hotline", _("Referral to a partner hotline")
+    TAKEDOWN = "takedown", _("Notice and takedown to a hosting provider")
+    PLATFORM = "platform", _("Notice to a platform")
+    AUTHORITY = "authority", _("Notice to an authority")
+
+
+# Hours after sending by which each kind of dispatch should be acknowledged (overdue after).
+# The police and prosecutors: INHOPE measures CSAM reports reaching law enforcement within 3
+# days; hosts and platforms: removal "within 2.5 days" needs the notice read within 2; other
+# authorities (a ministry, a centre for social work) work in days. SIGURNET_DISPATCH_ACK_HOURS
+# changes any of them (docs/configuration.md).
+DISPATCH_ACK_HOURS: dict[str, int] = {
+    DispatchKind.POLICE: 72,
+    DispatchKind.PROSECUTOR: 72,
+    DispatchKind.PARTNER_HOTLINE: 48,
+    DispatchKind.TAKEDOWN: 48,
+    DispatchKind.PLATFORM: 48,
+    DispatchKind.AUTHORITY: 120,
+}
+
+
+@_handover.register("dispatch", _("Dispatch"))
+class Dispatch(_handover.Handover):
+    """A report, referral or notice about reported content, to one institution.
+
+    It carries content items (``DispatchItem``, in the order listed) of one or more reports;
+    its text is rendered in the recipient's language when its e-mail is written to the outbox
+    (``forwarding.services.prepare``), and kept (encrypted) as it was sent. Never an
+    attachment: the outbox sends text only, and a CSAM dispatch (``csam``) names addresses,
+    never a picture.
+    """
+
+    Kind = DispatchKind
+
+    kind = models.CharField(_("kind"), max_length=20, choices=DispatchKind.choices, db_index=True)
+    reports = models.ManyToManyField(Report, related_name="dispatches", verbose_name=_("reports"))
+    content_items = models.ManyToManyField(
+        ContentItem, through="DispatchItem", related_name="dispatches"
+    )
+    # Whether it concerns child sexual abuse material (a report of that category).
+    csam = models.BooleanField(default=False)
+
+    class Meta(_handover.Handover.Meta):
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def handover_kind_label(self) -> str:
+        return str(self.get_kind_display())
+
+    def handover_items(self) -> list[str]:
+        from sigurnet.hotline.forwarding.selectors import item_line
+
+        items = self.dispatch_items.select_related("content_item").order_by("position", "id")
+        return [item_line(row.content_item) for row in items]
+
+
+def dispatch_ack_hours(kind: str) -> int:
+    """The acknowledgement deadline of ``kind`` in hours (the setting wins)."""
+    return int(settings.SIGURNET_DISPATCH_ACK_HOURS.get(kind, DISPATCH_ACK_HOURS[kind]))
+
+
+class DispatchItem(models.Model):
+    """One content item of a dispatch, in the order the e-mail lists them."""
+
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="dispatch_items")
+    content_item = models.ForeignKey(
+        ContentItem, on_delete=models.PROTECT, related_name="dispatch_items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dispatch", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispatch", "content_item"], name="dispatch_item_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Item {self.position + 1} of dispatch {self.dispatch_id}"

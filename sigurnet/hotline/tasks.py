@@ -17,6 +17,7 @@ from django.utils.translation import ngettext, override
 from sigurnet.core import outbox
 from sigurnet.core.models import OutgoingMessage
 from sigurnet.core.roles import HOTLINE_ANALYST, HOTLINE_SUPERVISOR
+from sigurnet.hotline.forwarding import dispatch_tasks  # noqa: F401 - found only from here
 from sigurnet.hotline.models import URGENT_CATEGORIES, Category, Report, UrgentNotice
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,12 @@ import io
 
 import pytest
 from django.test import Client
+from django.urls import URLPattern, URLResolver
 from PIL import Image
 
+from sigurnet.core.models import Institution
 from sigurnet.hotline import evidence as evidence_files
-from sigurnet.hotline.models import Evidence
+from sigurnet.hotline.models import Dispatch, Evidence
 from sigurnet.hotline.triage import urls as triage_urls
 
 OTHER_ROLES = ["Helpline counsellor", "Helpline supervisor", "Editor", "Educator"]
@@ -34,7 +36,20 @@ def report_with_evidence(make_report, settings, tmp_path):
         content_type=clean.content_type,
         size=len(clean.content),
     )
+    police = Institution.objects.filter(kind="police").first()
+    Dispatch.objects.create(institution=police, kind="police", language="en").reports.add(report)
     return report
+
+
+def url_names(patterns: list[URLPattern | URLResolver]) -> set[str]:
+    """The names of every pattern, also those of included URL modules (forwarding)."""
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            names |= url_names(pattern.url_patterns)
+        elif pattern.name:
+            names.add(pattern.name)
+    return names
 
 
 def pages(report) -> list[tuple[str, str, str]]:
@@ -44,6 +59,7 @@ def pages(report) -> list[tuple[str, str, str]]:
     ev = report.evidence.get().pk
     item = report.reported_urls.get().content_item_id
     domain = report.reported_urls.get().content_item.domain_index
+    dispatch = report.dispatches.get().pk
     return [
         ("queue", "get", "/staff/hotline/"),
         ("items", "get", "/staff/hotline/items/"),
@@ -64,12 +80,18 @@ def pages(report) -> list[tuple[str, str, str]]:
         ("dispute", "post", f"/staff/hotline/{ref}/dispute/"),
         ("open-url", "get", f"/staff/hotline/{ref}/urls/0/open/"),
         ("evidence", "get", f"/staff/hotline/{ref}/evidence/{ev}/"),
+        # Forwarding (hotline/forwarding/urls.py, included by the triage's).
+        ("forward", "get", f"/staff/hotline/{ref}/forward/"),
+        ("dispatches", "get", "/staff/hotline/dispatches/"),
+        ("dispatch", "get", f"/staff/hotline/dispatches/{dispatch}/"),
+        ("dispatch-revoke", "post", f"/staff/hotline/dispatches/{dispatch}/revoke/"),
+        ("dispatch-new-link", "post", f"/staff/hotline/dispatches/{dispatch}/new-link/"),
     ]
 
 
 def test_the_permission_table_covers_every_triage_url(report_with_evidence):
     named = {name for name, _method, _path in pages(report_with_evidence)}
-    assert named == {pattern.name for pattern in triage_urls.urlpatterns}
+    assert named == url_names(triage_urls.urlpatterns)
 
 
 @pytest.mark.parametrize("role", ["Hotline analyst", "Hotline supervisor"])

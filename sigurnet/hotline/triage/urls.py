@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sigurnet.hotline.triage import views
 
@@ -6,6 +6,7 @@ app_name = "hotline-triage"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("", include("sigurnet.hotline.forwarding.urls")),  # dispatches/, <key>/forward/
     # Before "<str:key>/": "items", "domains" and "settings" are never references.
     path("items/", views.items, name="items"),
     path("domains/", views.domains, name="domains"),
