@@ -157,6 +157,8 @@ def _reencode(data: bytes) -> CleanFile:
                     clean = image.convert("RGB")
                 clean.info = {}
                 out = io.BytesIO()
+                # Without save_all: an animated GIF or WebP keeps its first frame only, so
+                # nothing moves or plays when an analyst reveals it (reviewer wellness).
                 clean.save(out, format=fmt)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise EvidenceRejected("pixels", "the picture has too many pixels") from exc
