@@ -12,6 +12,7 @@ from sigurnet.hotline import views as hotline
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("staff/hotline/", include("sigurnet.hotline.triage.urls")),
+    path("staff/stats/", include("sigurnet.stats.urls")),
     path("staff/", include("sigurnet.core.urls")),
     path("admin/", admin.site.urls),
 ]
