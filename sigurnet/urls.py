@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("staff/hotline/", include("sigurnet.hotline.triage.urls")),
+    path("staff/stats/", include("sigurnet.stats.urls")),
     path("staff/", include("sigurnet.core.urls")),
     # Handovers (dispatches, referrals): the signed link, and contact persons with an account.
     path("handover/", include(link_patterns)),

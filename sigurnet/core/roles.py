@@ -30,6 +30,9 @@ INSTITUTION_WRITE = (
     "core.change_contactperson",
 )
 
+# The hotline's figures at /staff/stats/hotline/ (counts and delays only, nothing personal).
+HOTLINE_FIGURES = "stats.view_hotline_figures"
+
 ADMINISTRATOR = Role(
     "Administrator",
     _("Administrator"),
@@ -53,6 +56,8 @@ ADMINISTRATOR = Role(
         "otp_totp.delete_totpdevice",
         "otp_static.view_staticdevice",
         "otp_static.delete_staticdevice",
+        # Figures are totals, no report and no person: administrators report them too.
+        HOTLINE_FIGURES,
     ),
     uses_admin_site=True,
 )
@@ -90,6 +95,7 @@ HOTLINE_SUPERVISOR = Role(
         # The hotline's settings (/staff/hotline/settings/): targets, four eyes, questions.
         "hotline.view_hotlinesettings",
         "hotline.change_hotlinesettings",
+        HOTLINE_FIGURES,
     ),
     uses_admin_site=True,
 )

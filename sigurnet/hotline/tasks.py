@@ -328,6 +328,7 @@ def apply_retention() -> dict[str, int]:
     (30 days) after they were sent. Safe to run any number of times.
     """
     from sigurnet.hotline import evidence as evidence_files
+    from sigurnet.hotline import figures
     from sigurnet.hotline.models import Evidence, HeldEmail, IngestedEmail
 
     now = timezone.now()
@@ -338,7 +339,8 @@ def apply_retention() -> dict[str, int]:
         Evidence.objects.filter(report__in=expired).values_list("storage_name", flat=True)
     ) + list(orphans.values_list("storage_name", flat=True))
     orphan_count = orphans.delete()[0]
-    report_count = expired.delete()[1].get("hotline.Report", 0)
+    # Each deleted report leaves its anonymous facts for the figures (hotline/figures.py).
+    report_count = figures.delete_reports_keeping_figures(expired)
     for name in files:
         (evidence_files.evidence_root() / name).unlink(missing_ok=True)
     held_count = HeldEmail.objects.filter(received_at__lt=cutoff).delete()[0]

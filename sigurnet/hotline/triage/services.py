@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -441,8 +443,16 @@ def assess(
             legal_basis=legal_basis,
             **given,
         )
-        Report.objects.filter(pk=report.pk).update(priority=priority, category=category)
+        # The outcome and the first assessment's time are the figures' (hotline/figures.py).
+        Report.objects.filter(pk=report.pk).update(
+            priority=priority,
+            category=category,
+            outcome=outcome,
+            first_assessed_at=Coalesce(F("first_assessed_at"), Value(assessment.created_at)),
+        )
         report.priority = priority
+        report.outcome = outcome
+        report.first_assessed_at = report.first_assessed_at or assessment.created_at
         if category != before:
             report.category = category
             _audit(
