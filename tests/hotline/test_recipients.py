@@ -254,3 +254,19 @@ def test_the_demo_shows_suggestions_from_invented_hosting_facts():
     assert ("platform", "Demo social network") in names(suggest_recipients(helpdesk))
     # The demo's facts are complete: no look-up was left to the network.
     assert not HostingFacts.objects.exclude(outcome__in=["found", "no_host"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_forward_page_offers_the_home_police_while_the_hosting_country_is_unknown(report_at):
+    """The forward page's list (``forwarding.selectors.suggestions``): an analyst is never
+    left with nothing to confirm because an address could not be placed."""
+    from sigurnet.hotline.forwarding import selectors as forwarding_selectors
+
+    unplaced = report_at("https://intranet.example.org/", ("127.0.0.1", "", None))
+    not_looked_up = report_at("https://new.example.org/")
+    abroad = report_at("https://shop.example.nl/", ("145.100.0.1", "NL", None))
+
+    home = {("police", RS_POLICE), ("prosecutor", RS_PROSECUTOR)}
+    assert home <= set(names(forwarding_selectors.suggestions(unplaced)))
+    assert home <= set(names(forwarding_selectors.suggestions(not_looked_up)))
+    assert not home & set(names(forwarding_selectors.suggestions(abroad)))

@@ -70,17 +70,20 @@ class Suggestion:
 def suggestions(report: Report) -> Sequence[SuggestionLike]:
     """The recipients to offer for ``report``: ``forwarding.recipients.suggest_recipients``
     (hosting facts and the registry). While the hosting of an item is not known (not looked
-    up yet, or the look-up failed), the centre's own police unit and prosecutor's office are
-    offered too (``_suggested``): the analyst must not be left with nothing to confirm."""
+    up yet, the look-up failed, or no country was found), the centre's own police unit and
+    prosecutor's office are offered too (``_suggested``): the analyst must not be left with
+    nothing to confirm."""
     from sigurnet.hotline.forwarding.recipients import suggest_recipients
     from sigurnet.hotline.models import HostingFacts
 
     found: list[SuggestionLike] = list(suggest_recipients(report))
     items = report_items(report)
+    # Known: found and placed in a country (an address that the registry data cannot place,
+    # or a private one, says nothing about who should receive it).
     known = set(
-        HostingFacts.objects.filter(item__in=items, outcome=HostingFacts.Outcome.FOUND).values_list(
-            "item_id", flat=True
-        )
+        HostingFacts.objects.filter(item__in=items, outcome=HostingFacts.Outcome.FOUND)
+        .exclude(country="")
+        .values_list("item_id", flat=True)
     )
     if any(item.pk not in known for item in items):
         offered = {(s.institution.pk, s.kind) for s in found}
