@@ -561,8 +561,8 @@ class DispatchFigures:
 @dataclass(frozen=True)
 class Overdue:
     institution: str
-    dispatches: int
-    oldest_due_at: datetime
+    waiting: int  # dispatches waiting for an acknowledgement
+    overdue: int  # of them, past their deadline
 
 
 def _item_rows(reports: QuerySet[Report]) -> list[tuple[Any, ...]]:
@@ -590,7 +590,7 @@ def _item_rows(reports: QuerySet[Report]) -> list[tuple[Any, ...]]:
         dispatch__sent_at__isnull=False,
         dispatch__kind__in=REMOVAL_KINDS,
     ).values_list("content_item_id", "dispatch__sent_at"):
-        if item_id not in notices or sent_at < notices[item_id]:
+        if sent_at is not None and (item_id not in notices or sent_at < notices[item_id]):
             notices[item_id] = sent_at
     return [
         (
@@ -618,6 +618,8 @@ def _report_dispatch_times(
         report_id__in=reports.values("pk"), dispatch__sent_at__isnull=False
     ).values_list("report_id", "dispatch__sent_at", "dispatch__kind")
     for report_id, sent_at, kind in rows:
+        if sent_at is None:  # never: the filter says so (and mypy cannot know)
+            continue
         first, police = times.get(report_id, (sent_at, None))
         if kind in POLICE_KINDS and (police is None or sent_at < police):
             police = sent_at
@@ -821,7 +823,7 @@ def dispatch_figures(period: Period) -> DispatchFigures:
     acknowledgements = [
         (acknowledged - sent_at).total_seconds()
         for sent_at, acknowledged in sent.values_list("sent_at", "acknowledged_at")
-        if acknowledged is not None
+        if acknowledged is not None and sent_at is not None
     ]
     return DispatchFigures(
         _delay(first_dispatch), _delay(acknowledgements), sent.count(), csam, police
@@ -829,13 +831,15 @@ def dispatch_figures(period: Period) -> DispatchFigures:
 
 
 def overdue_dispatches(now: datetime | None = None) -> list[Overdue]:
-    """Per institution, its dispatches waiting for an acknowledgement past their deadline
-    right now (``Handover.overdue_q``), most first. One query (index ``..._due``)."""
+    """Per institution with any, its dispatches waiting for an acknowledgement past their
+    deadline right now (``Handover.overdue_q``), most first, and how many wait in all. One
+    query over the open dispatches (index ``..._due``)."""
     rows = (
-        Dispatch.objects.filter(Dispatch.overdue_q(now))
+        Dispatch.objects.filter(status__in=Dispatch.OPEN_STATUSES)
         .order_by()
         .values("institution__name")
-        .annotate(n=Count("id"), oldest=Min("due_at"))
-        .order_by("-n", "institution__name")
+        .annotate(waiting=Count("id"), overdue=Count("id", filter=Dispatch.overdue_q(now)))
+        .filter(overdue__gt=0)
+        .order_by("-overdue", "institution__name")
     )
-    return [Overdue(row["institution__name"], row["n"], row["oldest"]) for row in rows]
+    return [Overdue(row["institution__name"], row["waiting"], row["overdue"]) for row in rows]
