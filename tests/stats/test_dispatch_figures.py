@@ -87,8 +87,8 @@ def dispatch(
 def forwarded(hotline: Hotline) -> dict[str, Any]:  # noqa: F811 (the fixture above)
     """Five reports of the first quarter of 2025 (times after receipt):
 
-    | report | category | outcome        | items (hosted in) | dispatches                           |
-    | rA     | csam     | actionable +2h | iA (NL)           | police +24h (ack +30h); partner +26h |
+    | report | category | outcome        | items (hosted in) | dispatches                          |
+    | rA     | csam     | actionable +2h | iA (NL)           | police +24h (ack +30h); partner +26h|
     | rB     | hate     | harmful +4h    | iB1 (RS), iB2 (-) | takedown +10h (both items; ack +2h) |
     | rC     | csam     | actionable +1h | iC (-)            | -                                   |
     | rD     | phishing | not_actionable | iD (DE)           | -                                   |
