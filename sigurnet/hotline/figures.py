@@ -22,8 +22,10 @@ time, category, channel, outcome, first assessment), and the medians and 90th pe
 are ``percentile_cont`` in the database. SQLite (the quick start) gets the same numbers, with
 the percentiles computed in Python.
 
-Figures of the next parts (dispatches, hosting facts, removal checks) are selectors added
-here, next to these, and drawn by builders listed in ``sigurnet.stats.hotline.BUILDERS``.
+The figures of dispatches, hosting facts and removal checks follow the same rules (their
+section below says what counts in which period); a dispatch whose reports retention deleted
+keeps its row without any text (``_erase_dispatches``), and the deleted reports' content
+items leave ``DeletedItemFacts``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,15 @@ from sigurnet.hotline.models import (
     URGENT_CATEGORIES,
     Assessment,
     Category,
+    ContentItem,
+    DeletedItemFacts,
     DeletedReportFacts,
+    Dispatch,
+    DispatchItem,
+    DispatchKind,
+    HostingFacts,
     Report,
+    ReportedURL,
 )
 
 # The outcome of a report that has no assessment yet.
@@ -321,6 +330,13 @@ def _query(sql: str, params: Any) -> list[tuple[Any, ...]]:
         report=Report._meta.db_table,
         deleted=DeletedReportFacts._meta.db_table,
         assessment=Assessment._meta.db_table,
+        deleted_item=DeletedItemFacts._meta.db_table,
+        dispatch=Dispatch._meta.db_table,
+        dispatch_item=DispatchItem._meta.db_table,
+        dispatch_report=Dispatch.reports.through._meta.db_table,
+        reported_url=ReportedURL._meta.db_table,
+        content_item=ContentItem._meta.db_table,
+        hosting=HostingFacts._meta.db_table,
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
@@ -386,7 +402,9 @@ def assessment_delays(period: Period) -> AssessmentDelays:
 
 def delete_reports_keeping_figures(reports: QuerySet[Report], batch_size: int = 500) -> int:
     """Delete ``reports`` (with everything that cascades), writing for each one, in the same
-    transaction, its ``DeletedReportFacts``: past figures stay exactly as they were.
+    transaction, its ``DeletedReportFacts`` (and a ``DeletedItemFacts`` per content item of an
+    actionable or harmful one): past figures stay exactly as they were. A dispatch left
+    without any report loses its text (``_erase_dispatches``).
 
     Batches of ``batch_size``; each batch's reports are locked (PostgreSQL) from the moment
     they are chosen until they are deleted, so a report that changes meanwhile is either
@@ -403,40 +421,425 @@ def delete_reports_keeping_figures(reports: QuerySet[Report], batch_size: int = 
                 return deleted
             batch = Report.objects.filter(pk__in=ids).order_by()
             waits = _first_confirmations(batch)
+            dispatched = _report_dispatch_times(batch)
+            dispatches = set(
+                Dispatch.reports.through.objects.filter(report_id__in=ids).values_list(
+                    "dispatch_id", flat=True
+                )
+            )
             facts = batch.values_list(
                 "pk", "received_at", "channel", "category", "outcome", "first_assessed_at"
             )
-            DeletedReportFacts.objects.bulk_create(
-                DeletedReportFacts(
+            report_facts = []
+            for pk, received_at, channel, category, outcome, first_assessed_at in facts:
+                first_sent, police_sent = dispatched.get(pk, (None, None))
+                report_facts.append(
+                    DeletedReportFacts(
+                        received_on=timezone.localtime(received_at).date(),
+                        channel=channel,
+                        category=category,
+                        outcome=outcome,
+                        assessment_delay=(
+                            first_assessed_at - received_at if first_assessed_at else None
+                        ),
+                        confirmation_delay=waits.get(pk),
+                        first_dispatch_delay=(
+                            first_sent - first_assessed_at
+                            if first_sent and first_assessed_at
+                            else None
+                        ),
+                        police_delay=police_sent - received_at if police_sent else None,
+                        deleted_on=deleted_on,
+                    )
+                )
+            DeletedReportFacts.objects.bulk_create(report_facts)
+            DeletedItemFacts.objects.bulk_create(
+                DeletedItemFacts(
                     received_on=timezone.localtime(received_at).date(),
-                    channel=channel,
                     category=category,
                     outcome=outcome,
-                    assessment_delay=(
-                        first_assessed_at - received_at if first_assessed_at else None
-                    ),
-                    confirmation_delay=waits.get(pk),
+                    country=country,
+                    removal_delay=removed_at - received_at if removed_at else None,
+                    noticed=notice is not None,
+                    notice_removal_delay=removed_at - notice if removed_at and notice else None,
                     deleted_on=deleted_on,
                 )
-                for pk, received_at, channel, category, outcome, first_assessed_at in facts
+                for _pk, received_at, category, outcome, country, removed_at, notice in (
+                    _item_rows(batch)
+                )
             )
             deleted += batch.delete()[1].get("hotline.Report", 0)
+            _erase_dispatches(dispatches)
 
 
-# --- Extension points for the next parts of issue 14 ------------------------------------------
-# Each is a selector here, taking a ``Period`` and returning plain data, and a builder in
-# ``sigurnet.stats.hotline.BUILDERS`` that turns it into a table and a chart:
+def _erase_dispatches(ids: Iterable[int]) -> int:
+    """Of the dispatches ``ids``, those left without any report (retention deleted them all)
+    keep only what the figures read - kind, institution, status, outcome and its times,
+    deadline - and lose their text: subject, body, outcome note, the address it went to,
+    their e-mail in the outbox once sent, their links to content items that no report names
+    any more; their signed link stops working. Returns how many it erased."""
+    from sigurnet.core.models import OutgoingMessage
+
+    orphaned = Dispatch.objects.filter(pk__in=list(ids), reports__isnull=True)
+    erased = list(orphaned.values_list("pk", flat=True))
+    if not erased:
+        return 0
+    DispatchItem.objects.filter(dispatch_id__in=erased).exclude(
+        content_item__reported_urls__isnull=False
+    ).delete()
+    messages = list(
+        Dispatch.objects.filter(pk__in=erased, outgoing__sent_at__isnull=False).values_list(
+            "outgoing_id", flat=True
+        )
+    )
+    now = timezone.now()
+    for dispatch in Dispatch.objects.filter(pk__in=erased):
+        # Saved one by one: the encrypted fields encrypt in ``save``, never in an UPDATE.
+        dispatch.subject = dispatch.body = dispatch.outcome_note = dispatch.recipient = ""
+        dispatch.link_version += 1
+        dispatch.link_revoked_at = dispatch.link_revoked_at or now
+        dispatch.save(
+            update_fields=[
+                "subject",
+                "body",
+                "outcome_note",
+                "recipient",
+                "link_version",
+                "link_revoked_at",
+            ]
+        )
+    OutgoingMessage.objects.filter(pk__in=messages).delete()
+    return len(erased)
+
+
+# --- Dispatches: hosting countries, delays, INHOPE's measures, overdue ------------------------
 #
-# - hosting_countries(period) -> Counter[str]: content items of the period's actionable and
-#   harmful reports by ``HostingFacts.country`` ("" when not looked up).
-# - dispatch_delays(period) -> Delay per measure: assessment -> first dispatch (first
-#   ``Dispatch.sent_at`` minus ``Report.first_assessed_at``), dispatch -> acknowledgement
-#   (``acknowledged_at - sent_at``), dispatch -> removal (``ContentItem.removed_at`` minus the
-#   item's first dispatch ``sent_at``).
-# - inhope_measures(period): share of actionable CSAM reports (``Report.outcome``
-#   "actionable", category "csam") whose first dispatch of kind "police" was sent within 3 days
-#   of receipt; share of removed items removed within 3 days of their first dispatch.
-# - overdue_dispatches() -> per institution, dispatches past ``due_at`` without an outcome
-#   (now, not per period).
-# Keep each one query over an index, and add the columns they need to ``DeletedReportFacts``
-# (e.g. ``first_dispatch_delay``, ``police_within_3_days``) if retention deletes what they read.
+# What counts where (docs/figures.md):
+# - a report's figures (assessment -> first dispatch; reached the police within 3 days) and
+#   its content items' figures (hosting country, removal) count in the period in which the
+#   report was *received*, like every figure above;
+# - a dispatch's own figure (dispatch -> acknowledgement) counts in the period in which the
+#   dispatch was *sent*; overdue dispatches are counted now, whatever the period.
+# A content item counts once per actionable or harmful report that names it.
+
+# The outcomes whose content items the hosting and removal figures count.
+ABUSE_OUTCOMES = (Assessment.Outcome.ACTIONABLE.value, Assessment.Outcome.HARMFUL.value)
+# "Reached law enforcement": a dispatch of these kinds sent.
+POLICE_KINDS = (DispatchKind.POLICE.value, DispatchKind.PROSECUTOR.value)
+# The dispatches that ask for the content's removal: dispatch -> removal counts from the
+# item's first of these (a partner hotline asks the host in its own country).
+REMOVAL_KINDS = (
+    DispatchKind.TAKEDOWN.value,
+    DispatchKind.PLATFORM.value,
+    DispatchKind.PARTNER_HOTLINE.value,
+)
+# INHOPE's measures: within 3 days.
+WITHIN = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    """The content items of a period's actionable and harmful reports."""
+
+    countries: Mapping[str, int]  # ISO 3166 alpha-2 (upper case), "" when not looked up
+    items: int
+    removed_within_3_days_of_report: int
+    noticed: int  # items with a notice asking for removal sent
+    removed_within_3_days_of_notice: int
+    notice_to_removal: Delay  # first removal notice -> removal, items removed after it
+
+
+@dataclass(frozen=True)
+class DispatchFigures:
+    assessment_to_first_dispatch: Delay  # per report received in the period
+    dispatch_to_acknowledgement: Delay  # per dispatch sent in the period
+    dispatches_sent: int
+    actionable_csam: int  # actionable CSAM reports received in the period
+    csam_to_police_within_3_days: int
+
+
+@dataclass(frozen=True)
+class Overdue:
+    institution: str
+    waiting: int  # dispatches waiting for an acknowledgement
+    overdue: int  # of them, past their deadline
+
+
+def _item_rows(reports: QuerySet[Report]) -> list[tuple[Any, ...]]:
+    """Per (report, content item) of ``reports`` that are actionable or harmful: (report id,
+    received_at, category, outcome, country, removed_at, first removal notice sent_at)."""
+    pairs = {
+        row[:2]: row
+        for row in ReportedURL.objects.filter(
+            report__in=reports.values("pk"), report__outcome__in=ABUSE_OUTCOMES
+        )
+        .order_by()
+        .values_list(
+            "report_id",
+            "content_item_id",
+            "report__received_at",
+            "report__category",
+            "report__outcome",
+            "content_item__hosting__country",
+            "content_item__removed_at",
+        )
+    }
+    notices: dict[int, datetime] = {}
+    for item_id, sent_at in DispatchItem.objects.filter(
+        content_item_id__in={item for _report, item in pairs},
+        dispatch__sent_at__isnull=False,
+        dispatch__kind__in=REMOVAL_KINDS,
+    ).values_list("content_item_id", "dispatch__sent_at"):
+        if sent_at is not None and (item_id not in notices or sent_at < notices[item_id]):
+            notices[item_id] = sent_at
+    return [
+        (
+            report_id,
+            received,
+            category,
+            outcome,
+            (country or "").upper(),
+            removed,
+            notices.get(item),
+        )
+        for (report_id, item), (_r, _i, received, category, outcome, country, removed) in sorted(
+            pairs.items()
+        )
+    ]
+
+
+def _report_dispatch_times(
+    reports: QuerySet[Report],
+) -> dict[int, tuple[datetime, datetime | None]]:
+    """Per report of ``reports`` with a dispatch sent: (its first dispatch's sent_at, its
+    first dispatch to the police or a prosecutor's sent_at or None)."""
+    times: dict[int, tuple[datetime, datetime | None]] = {}
+    rows = Dispatch.reports.through.objects.filter(
+        report_id__in=reports.values("pk"), dispatch__sent_at__isnull=False
+    ).values_list("report_id", "dispatch__sent_at", "dispatch__kind")
+    for report_id, sent_at, kind in rows:
+        if sent_at is None:  # never: the filter says so (and mypy cannot know)
+            continue
+        first, police = times.get(report_id, (sent_at, None))
+        if kind in POLICE_KINDS and (police is None or sent_at < police):
+            police = sent_at
+        times[report_id] = (min(first, sent_at), police)
+    return times
+
+
+def _seconds(delta: timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds()
+
+
+def _within(seconds: float | None) -> bool:
+    return seconds is not None and seconds <= WITHIN.total_seconds()
+
+
+_ITEMS_SQL = """
+WITH notice AS (
+    SELECT di.content_item_id AS item, min(d.sent_at) AS sent
+    FROM {dispatch_item} di JOIN {dispatch} d ON d.id = di.dispatch_id
+    WHERE d.sent_at IS NOT NULL AND d.kind = ANY(%(removal_kinds)s)
+    GROUP BY 1
+), pair AS (
+    SELECT coalesce(upper(h.country), '') AS country,
+           date_part('epoch', i.removed_at - r.received_at) AS from_report,
+           n.sent IS NOT NULL AS noticed,
+           date_part('epoch', i.removed_at - n.sent) AS from_notice
+    FROM {report} r
+    JOIN {reported_url} u ON u.report_id = r.id
+    JOIN {content_item} i ON i.id = u.content_item_id
+    LEFT JOIN {hosting} h ON h.item_id = i.id
+    LEFT JOIN notice n ON n.item = i.id
+    WHERE r.received_at >= %(start)s AND r.received_at < %(end)s
+      AND r.outcome = ANY(%(abuse)s)
+    GROUP BY r.id, i.id, h.country, n.sent
+  UNION ALL
+    SELECT country, date_part('epoch', removal_delay), noticed,
+           date_part('epoch', notice_removal_delay)
+    FROM {deleted_item}
+    WHERE received_on BETWEEN %(first_day)s AND %(last_day)s AND outcome = ANY(%(abuse)s)
+)
+SELECT GROUPING(country), country, count(*),
+       count(*) FILTER (WHERE from_report <= %(within)s),
+       count(*) FILTER (WHERE noticed),
+       count(*) FILTER (WHERE noticed AND from_notice <= %(within)s),
+       count(*) FILTER (WHERE from_notice >= 0),
+       percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY from_notice)
+           FILTER (WHERE from_notice >= 0)
+FROM pair
+GROUP BY GROUPING SETS ((country), ())
+"""
+
+
+def _params(period: Period) -> dict[str, Any]:
+    start, end = period.bounds()
+    return {
+        "start": start,
+        "end": end,
+        "first_day": period.start,
+        "last_day": period.end,
+        "fractions": list(FRACTIONS),
+        "abuse": list(ABUSE_OUTCOMES),
+        "removal_kinds": list(REMOVAL_KINDS),
+        "police_kinds": list(POLICE_KINDS),
+        "within": WITHIN.total_seconds(),
+    }
+
+
+def item_figures(period: Period) -> ItemFigures:
+    """The content items of the actionable and harmful reports received in ``period`` (kept
+    and deleted): per hosting country, removed within 3 days of the report, removed within 3
+    days of the first notice asking for removal, and that notice -> removal. PostgreSQL: one
+    query (the countries and the totals as grouping sets)."""
+    if connection.vendor == "postgresql":
+        countries: dict[str, int] = {}
+        total = (0, 0, 0, 0, 0, None)
+        for grouping, country, *numbers in _query(_ITEMS_SQL, _params(period)):
+            if grouping:
+                total = tuple(numbers)  # type: ignore[assignment]
+            else:
+                countries[country] = numbers[0]
+        items, by_report, noticed, by_notice, removed_after, pct = total
+        return ItemFigures(
+            countries,
+            items,
+            by_report,
+            noticed,
+            by_notice,
+            Delay(removed_after, *(pct or (None, None))),
+        )
+    rows: list[tuple[str, float | None, bool, float | None]] = [
+        (
+            country,
+            _seconds(removed and removed - received),
+            notice is not None,
+            _seconds(removed and notice and removed - notice),
+        )
+        for _id, received, _category, _outcome, country, removed, notice in _item_rows(
+            _received_in(period)
+        )
+    ]
+    rows += [
+        (country, _seconds(from_report), noticed, _seconds(from_notice))
+        for country, from_report, noticed, from_notice in _deleted_items_in(period).values_list(
+            "country", "removal_delay", "noticed", "notice_removal_delay"
+        )
+    ]
+    return ItemFigures(
+        dict(Counter(country for country, *_rest in rows)),
+        len(rows),
+        sum(1 for _c, from_report, _n, _f in rows if _within(from_report)),
+        sum(1 for _c, _r, noticed, _f in rows if noticed),
+        sum(1 for _c, _r, noticed, from_notice in rows if noticed and _within(from_notice)),
+        _delay([f for _c, _r, _n, f in rows if f is not None and f >= 0]),
+    )
+
+
+def _deleted_items_in(period: Period) -> QuerySet[DeletedItemFacts]:
+    return DeletedItemFacts.objects.filter(
+        received_on__range=(period.start, period.end), outcome__in=ABUSE_OUTCOMES
+    )
+
+
+_REPORT_DISPATCH_SQL = """
+SELECT count(s), percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY s),
+       count(*) FILTER (WHERE csam AND police <= %(within)s),
+       (SELECT count(*) FROM {report}
+        WHERE category = 'csam' AND outcome = 'actionable'
+          AND received_at >= %(start)s AND received_at < %(end)s)
+     + (SELECT count(*) FROM {deleted}
+        WHERE category = 'csam' AND outcome = 'actionable'
+          AND received_on BETWEEN %(first_day)s AND %(last_day)s)
+FROM (
+    SELECT date_part('epoch', min(d.sent_at) - r.first_assessed_at) AS s,
+           r.category = 'csam' AND r.outcome = 'actionable' AS csam,
+           date_part('epoch', min(d.sent_at) FILTER (WHERE d.kind = ANY(%(police_kinds)s))
+                              - r.received_at) AS police
+    FROM {report} r
+    JOIN {dispatch_report} dr ON dr.report_id = r.id
+    JOIN {dispatch} d ON d.id = dr.dispatch_id
+    WHERE r.received_at >= %(start)s AND r.received_at < %(end)s AND d.sent_at IS NOT NULL
+    GROUP BY r.id
+  UNION ALL
+    SELECT date_part('epoch', first_dispatch_delay),
+           category = 'csam' AND outcome = 'actionable', date_part('epoch', police_delay)
+    FROM {deleted}
+    WHERE received_on BETWEEN %(first_day)s AND %(last_day)s
+      AND (first_dispatch_delay IS NOT NULL OR police_delay IS NOT NULL)
+) report
+"""
+
+_ACKNOWLEDGEMENT_SQL = """
+SELECT count(*), count(acknowledged_at),
+       percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY s)
+FROM (
+    SELECT acknowledged_at, date_part('epoch', acknowledged_at - sent_at) AS s
+    FROM {dispatch} WHERE sent_at >= %(start)s AND sent_at < %(end)s
+) dispatch
+"""
+
+
+def dispatch_figures(period: Period) -> DispatchFigures:
+    """Assessment -> first dispatch and "reached the police within 3 days" of the reports
+    received in ``period`` (kept and deleted); dispatch -> acknowledgement of the dispatches
+    sent in it. PostgreSQL: two queries."""
+    start, end = period.bounds()
+    if connection.vendor == "postgresql":
+        params = _params(period)
+        ((dispatched, pct, police, csam),) = _query(_REPORT_DISPATCH_SQL, params)
+        ((sent, acknowledged, ack_pct),) = _query(_ACKNOWLEDGEMENT_SQL, params)
+        return DispatchFigures(
+            Delay(dispatched, *(pct or (None, None))),
+            Delay(acknowledged, *(ack_pct or (None, None))),
+            sent,
+            csam,
+            police,
+        )
+    reports = _received_in(period)
+    facts = {
+        pk: (received, assessed, category == "csam" and outcome == "actionable")
+        for pk, received, assessed, category, outcome in reports.values_list(
+            "pk", "received_at", "first_assessed_at", "category", "outcome"
+        )
+    }
+    first_dispatch: list[float] = []
+    police = 0
+    for pk, (first, to_police) in _report_dispatch_times(reports).items():
+        received, assessed, is_csam = facts[pk]
+        if assessed is not None:
+            first_dispatch.append((first - assessed).total_seconds())
+        police += is_csam and to_police is not None and to_police - received <= WITHIN
+    deleted = _deleted_in(period)
+    for delay, police_delay, category, outcome in deleted.values_list(
+        "first_dispatch_delay", "police_delay", "category", "outcome"
+    ):
+        if delay is not None:
+            first_dispatch.append(delay.total_seconds())
+        police += category == "csam" and outcome == "actionable" and _within(_seconds(police_delay))
+    csam = sum(1 for *_rest, is_csam in facts.values() if is_csam)
+    csam += deleted.filter(category="csam", outcome="actionable").count()
+    sent = Dispatch.objects.filter(sent_at__gte=start, sent_at__lt=end)
+    acknowledgements = [
+        (acknowledged - sent_at).total_seconds()
+        for sent_at, acknowledged in sent.values_list("sent_at", "acknowledged_at")
+        if acknowledged is not None and sent_at is not None
+    ]
+    return DispatchFigures(
+        _delay(first_dispatch), _delay(acknowledgements), sent.count(), csam, police
+    )
+
+
+def overdue_dispatches(now: datetime | None = None) -> list[Overdue]:
+    """Per institution with any, its dispatches waiting for an acknowledgement past their
+    deadline right now (``Handover.overdue_q``), most first, and how many wait in all. One
+    query over the open dispatches (index ``..._due``)."""
+    rows = (
+        Dispatch.objects.filter(status__in=Dispatch.OPEN_STATUSES)
+        .order_by()
+        .values("institution__name")
+        .annotate(waiting=Count("id"), overdue=Count("id", filter=Dispatch.overdue_q(now)))
+        .filter(overdue__gt=0)
+        .order_by("-overdue", "institution__name")
+    )
+    return [Overdue(row["institution__name"], row["waiting"], row["overdue"]) for row in rows]

@@ -714,6 +714,10 @@ class DeletedReportFacts(models.Model):
     # Report -> first assessment; first actionable CSAM assessment -> its confirmation.
     assessment_delay = models.DurationField(null=True, blank=True)
     confirmation_delay = models.DurationField(null=True, blank=True)
+    # First assessment -> the report's first dispatch sent (any kind); receipt -> its first
+    # dispatch to the police or a prosecutor sent (INHOPE: "reached law enforcement").
+    first_dispatch_delay = models.DurationField(null=True, blank=True)
+    police_delay = models.DurationField(null=True, blank=True)
     deleted_on = models.DateField()
 
     class Meta:
@@ -728,3 +732,31 @@ class DeletedReportFacts(models.Model):
 
     def __str__(self) -> str:
         return f"Deleted report of {self.received_on:%Y-%m-%d}"
+
+
+class DeletedItemFacts(models.Model):
+    """The anonymous facts that the figures need of one content item of one actionable or
+    harmful report that retention deleted (hotline/figures.py: hosting countries, removal,
+    dispatch -> removal), written with the report's ``DeletedReportFacts``. No address, no
+    host name, no id: the report's date, category and outcome, the country the item was
+    hosted in, and delays only.
+    """
+
+    received_on = models.DateField()
+    category = models.CharField(max_length=32, choices=Category.choices)
+    outcome = models.CharField(max_length=20)  # actionable or harmful
+    country = models.CharField(max_length=2, blank=True)  # "" when never looked up
+    # Report's receipt -> the item's removal; the item's first notice asking for removal
+    # (figures.REMOVAL_KINDS) -> its removal (negative when it was gone before the notice).
+    removal_delay = models.DurationField(null=True, blank=True)
+    noticed = models.BooleanField(default=False)  # a notice asking for removal was sent
+    notice_removal_delay = models.DurationField(null=True, blank=True)
+    deleted_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("deleted content item's figures")
+        verbose_name_plural = _("deleted content items' figures")
+        indexes = [models.Index(fields=["received_on", "outcome"], name="deleted_item_facts")]
+
+    def __str__(self) -> str:
+        return f"Deleted item of a report of {self.received_on:%Y-%m-%d}"

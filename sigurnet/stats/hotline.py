@@ -4,7 +4,7 @@ figures (a table, a chart drawn from the same numbers, a note on what they mean)
 ``BUILDERS`` is the page, in order. A builder names the tables it makes, so that a CSV
 export runs only the builder of its table. To add a figure: a selector in
 ``sigurnet/hotline/figures.py``, a builder here, a line in ``BUILDERS`` (the extension points
-below say which ones issue 14 still needs), a section in docs/figures.md.
+below), a section in docs/figures.md.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from sigurnet.core.models import Country
 from sigurnet.hotline import figures
 from sigurnet.hotline.models import Assessment, Category, Channel
 from sigurnet.stats import charts
@@ -272,21 +273,221 @@ def delay_figures(period: figures.Period) -> list[Figure]:
     ]
 
 
+def country_label(code: str) -> str:
+    """A country by name in the staff's language where Sigurnet knows it, else its code."""
+    if not code:
+        return _("Not looked up")
+    return str(dict(Country.choices).get(code, code))
+
+
+def forwarding_figures(period: figures.Period) -> list[Figure]:
+    """Hosting countries, dispatch delays and INHOPE's measures: two selectors, one query each
+    on PostgreSQL (``item_figures`` and ``dispatch_figures``), shared by the three figures."""
+    items = figures.item_figures(period)
+    dispatches = figures.dispatch_figures(period)
+    return [
+        *hosting_figures(items),
+        *dispatch_delay_figures(dispatches, items),
+        *inhope_figures(dispatches, items),
+    ]
+
+
+def hosting_figures(items: figures.ItemFigures) -> list[Figure]:
+    """Content items of actionable and harmful reports per hosting country."""
+    ordered = sorted(items.countries.items(), key=lambda pair: (-pair[1], pair[0] or "~"))
+    table = Table(
+        "hosting_countries",
+        _("Hosting countries"),
+        columns(
+            (_("Country"), Kind.LABEL),
+            (_("Content items"), Kind.COUNT),
+            (_("Share (%)"), Kind.SHARE),
+        ),
+        rows([(country_label(c), n, share(n, items.items)) for c, n in ordered]),
+    )
+    chart = charts.bar_chart(
+        chart_id="chart-hosting-countries",
+        title=_("Hosting countries"),
+        description=_("Horizontal bars of content items per country where they were hosted."),
+        labels=[country_label(c) for c, _n in ordered],
+        series=[(_("Content items"), [n for _c, n in ordered])],
+        horizontal=True,
+    )
+    return [
+        Figure(
+            table,
+            chart,
+            note=_(
+                "Content items of the period's actionable and harmful reports, by the country "
+                "of the first address their host resolved to. An item counts once for each "
+                "report that names it."
+            ),
+        )
+    ]
+
+
+def dispatch_delay_figures(
+    dispatches: figures.DispatchFigures, items: figures.ItemFigures
+) -> list[Figure]:
+    """Assessment -> first dispatch, dispatch -> acknowledgement, dispatch -> removal."""
+    measures = [
+        (
+            _("Assessment to first dispatch"),
+            _("To first dispatch"),
+            _("Reports"),
+            dispatches.assessment_to_first_dispatch,
+        ),
+        (
+            _("Dispatch to acknowledgement"),
+            _("To acknowledgement"),
+            _("Dispatches"),
+            dispatches.dispatch_to_acknowledgement,
+        ),
+        (
+            _("Notice to removal"),
+            _("To removal"),
+            _("Content items"),
+            items.notice_to_removal,
+        ),
+    ]
+    table = Table(
+        "dispatch_delays",
+        _("Time to dispatch, acknowledgement and removal"),
+        columns(
+            (_("Measure"), Kind.LABEL),
+            (_("Counted"), Kind.COUNT),
+            (_("Median (hours)"), Kind.HOURS),
+            (_("90th percentile (hours)"), Kind.HOURS),
+        ),
+        rows([(label, d.count, hours(d.median), hours(d.p90)) for label, _s, _u, d in measures]),
+    )
+    chart = charts.bar_chart(
+        chart_id="chart-dispatch-delays",
+        title=_("Time to dispatch, acknowledgement and removal"),
+        description=_("Horizontal bars of the median and the 90th percentile, in hours."),
+        labels=[str(short) for _label, short, _u, _d in measures],
+        series=[
+            (_("Median (hours)"), [hours(d.median) for *_rest, d in measures]),
+            (_("90th percentile (hours)"), [hours(d.p90) for *_rest, d in measures]),
+        ],
+        horizontal=True,
+        value_format=hours_format,
+    )
+    return [
+        Figure(
+            table,
+            chart,
+            note=_(
+                "Assessment to first dispatch: reports received in the period, from their "
+                "first assessment to the first dispatch sent. Dispatch to acknowledgement: "
+                "dispatches sent in the period. Notice to removal: content items of the "
+                "period's actionable and harmful reports, from the first notice asking for "
+                "removal (to a host, a platform or a partner hotline) to the removal, for "
+                "items removed after it."
+            ),
+        )
+    ]
+
+
+def inhope_figures(dispatches: figures.DispatchFigures, items: figures.ItemFigures) -> list[Figure]:
+    """INHOPE's measures: CSAM to the police within 3 days; removal within 3 days."""
+    measures = [
+        (
+            _("Actionable CSAM reports that reached the police within 3 days of the report"),
+            _("CSAM to the police"),
+            dispatches.csam_to_police_within_3_days,
+            dispatches.actionable_csam,
+        ),
+        (
+            _("Content items removed within 3 days of the report"),
+            _("Removed, from the report"),
+            items.removed_within_3_days_of_report,
+            items.items,
+        ),
+        (
+            _("Content items removed within 3 days of the first notice asking for removal"),
+            _("Removed, from the notice"),
+            items.removed_within_3_days_of_notice,
+            items.noticed,
+        ),
+    ]
+    table = Table(
+        "inhope",
+        _("INHOPE's measures"),
+        columns(
+            (_("Measure"), Kind.LABEL),
+            (_("Within 3 days"), Kind.COUNT),
+            (_("Of"), Kind.COUNT),
+            (_("Share (%)"), Kind.SHARE),
+        ),
+        rows([(label, n, of, share(n, of)) for label, _s, n, of in measures]),
+    )
+    chart = charts.bar_chart(
+        chart_id="chart-inhope",
+        title=_("INHOPE's measures"),
+        description=_("Horizontal bars of the shares within 3 days, in per cent."),
+        labels=[str(short) for _label, short, _n, _of in measures],
+        series=[(_("Share (%)"), [share(n, of) for _l, _s, n, of in measures])],
+        horizontal=True,
+        value_format=hours_format,
+    )
+    return [
+        Figure(
+            table,
+            chart,
+            note=_(
+                "As INHOPE counts them, from the report to the hotline: reached the police "
+                "means a dispatch to the police or a prosecutor's office was sent. The last "
+                "line counts from the first notice to a host, a platform or a partner "
+                "hotline instead, of the items that had one; an item already gone when the "
+                "notice went out counts as removed within 3 days."
+            ),
+        )
+    ]
+
+
+def overdue_figures(period: figures.Period) -> list[Figure]:
+    """Dispatches overdue right now, per institution (whatever the period)."""
+    overdue = figures.overdue_dispatches()
+    table = Table(
+        "overdue_dispatches",
+        _("Overdue dispatches"),
+        columns(
+            (_("Institution"), Kind.LABEL),
+            (_("Overdue dispatches"), Kind.COUNT),
+            (_("Waiting for acknowledgement"), Kind.COUNT),
+        ),
+        rows([(o.institution, o.overdue, o.waiting) for o in overdue]),
+    )
+    chart = (
+        charts.bar_chart(
+            chart_id="chart-overdue-dispatches",
+            title=_("Overdue dispatches"),
+            description=_("Horizontal bars of overdue dispatches per institution."),
+            labels=[o.institution for o in overdue],
+            series=[(_("Overdue dispatches"), [o.overdue for o in overdue])],
+            horizontal=True,
+        )
+        if overdue
+        else None
+    )
+    return [
+        Figure(
+            table,
+            chart,
+            note=_(
+                "Now, whatever the period: dispatches not acknowledged by their deadline. "
+                "None is good news."
+            ),
+        )
+    ]
+
+
 BUILDERS: list[Builder] = [
     Builder(("summary", "months", "categories", "channels", "outcomes"), report_figures),
     Builder(("assessment_delays",), delay_figures),
-    # --- Extension points (issue 14, next parts): one Builder each, selectors in
-    # hotline/figures.py (see the comment at its end), a section in docs/figures.md.
-    # Builder(("hosting_countries",), hosting_figures),
-    #     content items of actionable/harmful reports per hosting country (HostingFacts).
-    # Builder(("dispatch_delays",), dispatch_figures),
-    #     median and 90th percentile of assessment -> first dispatch, dispatch ->
-    #     acknowledgement, dispatch -> removal (Dispatch, ContentItem.removed_at).
-    # Builder(("inhope",), inhope_figures),
-    #     share of actionable CSAM reports that reached the police within 3 days; share of
-    #     items removed within 3 days.
-    # Builder(("overdue_dispatches",), overdue_figures),
-    #     overdue dispatches per institution (now, whatever the period).
+    Builder(("hosting_countries", "dispatch_delays", "inhope"), forwarding_figures),
+    Builder(("overdue_dispatches",), overdue_figures),
 ]
 
 
