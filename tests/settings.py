@@ -4,6 +4,7 @@ DATABASE_URL decides the database (CI points it at PostgreSQL); without it, SQLi
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 # Two keys: the first encrypts, both decrypt (rotation is tested with these).
@@ -18,6 +19,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # Never the system resolver in tests: hosting look-ups fail at once unless a test points them
 # at its own DNS server on loopback (tests/hotline/test_hosting_lookup.py).
 os.environ.setdefault("SIGURNET_DNS_RESOLVERS", "off")
+# Evidence files of one test run in a folder of its own, never the checkout's var/evidence: a
+# key-rotation test leaves files under a key that the next run does not know.
+os.environ.setdefault("SIGURNET_EVIDENCE_ROOT", tempfile.mkdtemp(prefix="sigurnet-test-evidence-"))
 
 from sigurnet.settings import *  # noqa: F403
 

@@ -64,7 +64,9 @@ def test_blind_index_matches_equal_values_only_and_separates_purposes():
     assert crypto.blind_index("x", "url") != crypto.blind_index("x", "receipt")
 
 
-def test_reencrypt_moves_every_value_to_the_newest_key(contact, settings):
+def test_reencrypt_moves_every_value_to_the_newest_key(contact, settings, tmp_path):
+    # Its own evidence folder: the files it rewrites end under a key no later test knows.
+    settings.SIGURNET_EVIDENCE_ROOT = tmp_path / "evidence"
     old_first, old_second = settings.SIGURNET_DATA_KEYS
     # Rotate: a new key goes first; the old ones still decrypt.
     from sigurnet.config import new_data_key
