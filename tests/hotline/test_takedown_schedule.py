@@ -220,6 +220,7 @@ def test_the_schedule_run_twice_sends_each_notice_and_reminder_once(
         assert dispatch_tasks.send_takedown_reminder(notice.pk) is False
     assert len(notices_to(host)) == 2
     assert OutgoingMessage.objects.filter(kind=takedown.REMINDER_MAIL_KIND).count() == 1
+    assert len(site.requests) == 2  # one check before the notice, one before the reminder
 
 
 # --- The check just before each notice ----------------------------------------------------------
@@ -343,6 +344,29 @@ def test_reminders_follow_daily_while_online_escalation_after_a_week_and_nothing
     assert Dispatch.objects.count() == 2
 
 
+def test_a_removal_found_by_the_check_before_a_reminder_closes_the_notice_at_once(
+    ana,
+    host,
+    site,  # noqa: F811
+    make_report,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    site.answer("/soon-gone", 200)
+    report = assess(make_report(urls=[site.url("/soon-gone")]), ana.user)
+    forward(ana, report, host, django_capture_on_commit_callbacks)
+    notice = Dispatch.objects.get()
+    run(notice.send_after, django_capture_on_commit_callbacks)
+    settings.SIGURNET_CHECK_OFFLINE_CONFIRMATIONS = 1
+    site.answer("/soon-gone", 410)
+
+    result = run(notice.send_after + DAY, django_capture_on_commit_callbacks)
+
+    assert result.closed == 1 and result.reminders == []
+    assert Dispatch.objects.get(pk=notice.pk).outcome == "removed"
+    assert len(notices_to(host)) == 1
+
+
 def test_content_hosted_abroad_escalates_to_that_countrys_partner_hotline(
     ana,
     host,
@@ -463,7 +487,34 @@ def test_a_hold_on_one_item_of_a_sent_notice_leaves_it_out_of_the_reminders(
     reminder = notices_to(host)[-1]
     assert site.url("/one") in reminder.body and site.url("/two") not in reminder.body
     assert DispatchItem.objects.get(content_item=held).left_out == "held"
+    assert [r["path"] for r in site.requests].count("/two") == 1  # held: not checked again
     assert ItemHold.objects.count() == 1
+
+
+def test_an_address_released_after_the_first_notice_goes_to_the_host_with_the_next_run(
+    ana,
+    host,
+    site,  # noqa: F811
+    make_report,
+    django_capture_on_commit_callbacks,
+):
+    site.answer("/free", 200)
+    site.answer("/kept", 200)
+    report = assess(make_report(urls=[site.url("/free"), site.url("/kept")]), ana.user)
+    forward(ana, report, host, django_capture_on_commit_callbacks)
+    notice = Dispatch.objects.get()
+    kept = item_for(site.url("/kept"))
+    ana.post(f"/staff/hotline/dispatches/{notice.pk}/hold/", {"item": kept.pk})
+    run(notice.send_after, django_capture_on_commit_callbacks)
+    (first,) = notices_to(host)
+    assert site.url("/kept") not in first.body
+
+    ana.post(f"/staff/hotline/dispatches/{notice.pk}/release-hold/", {"item": kept.pk})
+    run(notice.send_after + HOUR, django_capture_on_commit_callbacks)  # not a day later
+
+    told = notices_to(host)[-1]
+    assert len(notices_to(host)) == 2
+    assert "not in our earlier message" in told.body and site.url("/kept") in told.body
 
 
 def test_a_hold_cannot_be_placed_on_an_address_of_another_dispatch(
@@ -528,3 +579,23 @@ def test_a_police_dispatch_is_not_held_back_by_the_schedule(ana, make_report, ma
     dispatch = make_dispatch(kind="police")
     assert dispatch.status == Dispatch.Status.SENT and not takedown.is_notice(dispatch.kind)
     assert forwarding.prepare_due() == []
+
+
+def test_a_hold_placed_while_the_items_are_being_checked_still_wins(
+    ana, host, make_report, django_capture_on_commit_callbacks
+):
+    urls = ["https://hold.example.com/a", "https://hold.example.com/b"]
+    report = assess(make_report(urls=urls), ana.user)
+    forward(ana, report, host, django_capture_on_commit_callbacks)
+    notice = Dispatch.objects.get()
+    first = item_for(urls[0])
+
+    def online(item: ContentItem) -> bool:  # the police call while the check runs
+        if item == first and not ItemHold.objects.exists():
+            takedown.place_hold(item, actor=ana.user, dispatch=notice)
+        return True
+
+    run(notice.send_after, django_capture_on_commit_callbacks, online=online)
+
+    (sent,) = notices_to(host)
+    assert urls[1] in sent.body and urls[0] not in sent.body
