@@ -599,3 +599,31 @@ def test_a_hold_placed_while_the_items_are_being_checked_still_wins(
 
     (sent,) = notices_to(host)
     assert urls[1] in sent.body and urls[0] not in sent.body
+
+
+def test_reminders_end_when_the_removal_checks_do(
+    ana,
+    host,
+    site,  # noqa: F811
+    make_report,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.SIGURNET_CHECK_STOP_AFTER_DAYS = 10
+    settings.SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS = 0
+    site.answer("/stubborn", 200)
+    report = assess(make_report(urls=[site.url("/stubborn")]), ana.user)
+    forward(ana, report, host, django_capture_on_commit_callbacks)
+    notice = Dispatch.objects.get()
+    run(notice.send_after, django_capture_on_commit_callbacks)
+    notice.refresh_from_db()
+    start = notice.sent_at
+
+    run(start + 9 * DAY, django_capture_on_commit_callbacks)
+    assert len(notices_to(host)) == 2
+    run(start + 10 * DAY + HOUR, django_capture_on_commit_callbacks)
+    run(start + 20 * DAY, django_capture_on_commit_callbacks)
+
+    assert len(notices_to(host)) == 2
+    assert Dispatch.objects.get(pk=notice.pk).next_reminder_at is None
+    assert AuditEvent.objects.filter(action=takedown.TakedownAction.REMINDERS_ENDED).count() == 1

@@ -17,7 +17,8 @@ The rules (docs/forwarding.md, "Notice and takedown on a schedule"):
    the next reminder time.
 3. **Reminders.** While an item is online and the institution recorded no outcome, a
    reminder goes every ``SIGURNET_TAKEDOWN_REMINDER_HOURS`` (24): a new e-mail of the same
-   dispatch with its own outbox key and Message-ID, a fresh link of the same version.
+   dispatch with its own outbox key and Message-ID, a fresh link of the same version. They
+   end when the removal checks do (``SIGURNET_CHECK_STOP_AFTER_DAYS`` after the first notice).
 4. **Escalation.** ``SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS`` (7; 0: never) after the first
    notice was written, the items still online go once to the INHOPE partner hotline of the
    hosting country (abroad) or to the national police (at home, or abroad where the registry
@@ -92,6 +93,7 @@ class TakedownAction:
     REMINDED = "hotline.notice_reminded"
     ESCALATED = "hotline.notice_escalated"
     CLOSED_REMOVED = "hotline.notice_closed_removed"
+    REMINDERS_ENDED = "hotline.notice_reminders_ended"
     HELD = "hotline.item_held"
     RELEASED = "hotline.item_hold_released"
 
@@ -103,6 +105,9 @@ register_audit_labels(
         TakedownAction.REMINDED: _("Reminder sent"),
         TakedownAction.ESCALATED: _("Notice escalated"),
         TakedownAction.CLOSED_REMOVED: _("Notice closed: the content was removed"),
+        TakedownAction.REMINDERS_ENDED: _(
+            "Reminders ended: the content stayed online for the whole check period"
+        ),
         TakedownAction.HELD: _("Notices held at the request of the police"),
         TakedownAction.RELEASED: _("Hold on notices released"),
     }
@@ -132,6 +137,26 @@ def withheld_retry() -> timedelta:
     """When a first notice that had nothing to list (every item offline) is tried again: one
     check interval, so that content back online is told to the host within hours."""
     return checks.check_interval()
+
+
+def reminders_end(notice: Dispatch) -> datetime | None:
+    """When a notice's reminders end if its content never goes: when the removal checks stop
+    (``SIGURNET_CHECK_STOP_AFTER_DAYS`` after the first notice). Then the analysts decide."""
+    first = notice.sent_at or notice.prepared_at
+    return first + timedelta(days=settings.SIGURNET_CHECK_STOP_AFTER_DAYS) if first else None
+
+
+def _reminders_over(notice: Dispatch, now: datetime) -> bool:
+    end = reminders_end(notice)
+    return end is not None and end <= now
+
+
+def _end_reminders(notice: Dispatch) -> None:
+    """No more reminders for ``notice`` (its check period is over), audited once."""
+    if Dispatch.objects.filter(pk=notice.pk, next_reminder_at__isnull=False).update(
+        next_reminder_at=None
+    ):
+        handover.record_event(notice, TakedownAction.REMINDERS_ENDED)
 
 
 def reminder_mail_key(dispatch_id: int, number: int) -> str:
@@ -521,16 +546,21 @@ def send_reminder(
     if not _claim(dispatch_id, _reminder_due(now), now):
         return done
     try:
+        before = Dispatch.objects.get(pk=dispatch_id)
+        if _reminders_over(before, now) and not (before.escalate_at and before.escalate_at <= now):
+            _end_reminders(before)  # nothing to check for
+            return done
         rows = _rows(dispatch_id)
         found = _check_items(rows, online)
         with transaction.atomic():
-            notice = (
+            locked = (
                 Dispatch.objects.select_for_update()
                 .filter(_reminder_due(now), pk=dispatch_id)
                 .first()
             )
-            if notice is None:
+            if locked is None:
                 return done
+            notice = locked
             if _all_removed(dispatch_id):
                 _close_removed(notice, now)
                 done.closed = True
@@ -538,7 +568,10 @@ def send_reminder(
             rows = _rows(dispatch_id)
             for row in rows:
                 found.setdefault(row.pk, LeftOut.OFFLINE)  # (rows do not join a sent notice)
-            remind = notice.next_reminder_at is not None and notice.next_reminder_at <= now
+            over = _reminders_over(notice, now)
+            remind = (
+                not over and notice.next_reminder_at is not None and notice.next_reminder_at <= now
+            )
             escalate = notice.escalate_at is not None and notice.escalate_at <= now
             listed = _record_findings(
                 notice, rows, found, now, "reminder" if remind else "escalation"
@@ -556,6 +589,8 @@ def send_reminder(
                 else:
                     changes["escalate_at"] = now + reminder_interval()
             Dispatch.objects.filter(pk=dispatch_id).update(**changes)
+            if over:
+                _end_reminders(notice)
             return done
     finally:
         _unclaim(dispatch_id)
