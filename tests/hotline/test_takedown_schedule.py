@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from sigurnet.core.models import AuditEvent, OutgoingMessage
-from sigurnet.hotline.forwarding import checks, dispatch_tasks, takedown
+from sigurnet.hotline.forwarding import checks, dispatch_tasks, holds, takedown
 from sigurnet.hotline.forwarding import services as forwarding
 from sigurnet.hotline.models import (
     ContentItem,
@@ -592,7 +592,7 @@ def test_a_hold_placed_while_the_items_are_being_checked_still_wins(
 
     def online(item: ContentItem) -> bool:  # the police call while the check runs
         if item == first and not ItemHold.objects.exists():
-            takedown.place_hold(item, actor=ana.user, dispatch=notice)
+            holds.place_hold(item, actor=ana.user, dispatch=notice)
         return True
 
     run(notice.send_after, django_capture_on_commit_callbacks, online=online)

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sigurnet.core.models import Institution
 from sigurnet.hotline.forwarding import selectors
+from sigurnet.hotline.forwarding.holds import HOLD_NOTE_MAX_LENGTH, hold_requesters
 from sigurnet.hotline.forwarding.selectors import DispatchFilter, SuggestionLike
 from sigurnet.hotline.forwarding.services import Recipient
-from sigurnet.hotline.forwarding.takedown import HOLD_NOTE_MAX_LENGTH, hold_requesters
 from sigurnet.hotline.models import ContentItem, Dispatch, DispatchKind
 
 

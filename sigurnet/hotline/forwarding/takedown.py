@@ -26,7 +26,8 @@ The rules (docs/forwarding.md, "Notice and takedown on a schedule"):
 5. **Removal stops everything.** A notice all of whose items are removed (the removal checks
    confirmed it) is closed with the outcome *removed*, whether it was sent or not.
 6. **Police hold.** While an item has an active ``ItemHold`` no notice or reminder lists it;
-   a notice that has nothing else waits. On release it goes with the next run.
+   a notice that has nothing else waits. On release it goes with the next run. Placing and
+   releasing a hold: ``holds.py``.
 
 Everything that talks to the network runs in ``dispatch_tasks`` (Celery); the functions that
 write take ``now`` so that a test can move the clock.
@@ -64,7 +65,6 @@ from sigurnet.hotline.models import (
     ItemHold,
     Report,
 )
-from sigurnet.hotline.triage.services import TriageRefused
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,6 @@ CLAIM_LEASE = timedelta(minutes=15)
 # Notices one beat run takes at most of each step (the next run takes the rest).
 BATCH = 200
 REMINDER_MAIL_KIND = "hotline.dispatch_reminder"
-HOLD_NOTE_MAX_LENGTH = 1000
 
 State = ContentItem.State
 LeftOut = DispatchItem.LeftOut
@@ -750,140 +749,6 @@ def _escalate(notice: Dispatch, listed: list[DispatchItem], now: datetime) -> li
     if unplaced:
         log.warning("Notice %s: no recipient to escalate items %s to", notice.pk, unplaced)
     return made
-
-
-# --- Police hold ----------------------------------------------------------------------------
-
-
-def _may_change(actor: AbstractBaseUser) -> None:
-    if not actor.has_perm("hotline.change_dispatch"):  # type: ignore[attr-defined]
-        raise TriageRefused("permission")
-
-
-def active_hold(item: ContentItem) -> ItemHold | None:
-    return ItemHold.objects.filter(item=item, released_at=None).first()
-
-
-def place_hold(
-    item: ContentItem,
-    *,
-    actor: AbstractBaseUser,
-    dispatch: Dispatch,
-    requested_by: Institution | None = None,
-    note: str = "",
-    request: HttpRequest | None = None,
-    now: datetime | None = None,
-) -> ItemHold:
-    """Hold notices about ``item`` (asked by ``requested_by``, usually the police): from now
-    no notice or reminder to a host or platform lists it, until ``release_hold``. Refused
-    (``TriageRefused``): "permission", "held" (it is held already), "note" (too long).
-    Audited on ``dispatch``, the page it was placed from."""
-    _may_change(actor)
-    note = note.strip()
-    if len(note) > HOLD_NOTE_MAX_LENGTH or "\x00" in note:
-        raise TriageRefused("note")
-    now = now or timezone.now()
-    with transaction.atomic():
-        list(ContentItem.objects.select_for_update().filter(pk=item.pk).values_list("pk"))
-        if ItemHold.objects.filter(item=item, released_at=None).exists():
-            raise TriageRefused("held")
-        hold = ItemHold.objects.create(
-            item=item,
-            requested_by=requested_by,
-            note=note,
-            held_at=now,
-            held_by=actor,  # type: ignore[misc]
-        )
-        handover.record_event(
-            dispatch,
-            TakedownAction.HELD,
-            actor=actor,
-            request=request,
-            detail={
-                "item": item.pk,
-                "hold": hold.pk,
-                "requested_by": requested_by.pk if requested_by else None,
-            },
-        )
-    return hold
-
-
-def release_hold(
-    item: ContentItem,
-    *,
-    actor: AbstractBaseUser,
-    dispatch: Dispatch,
-    request: HttpRequest | None = None,
-    now: datetime | None = None,
-) -> ItemHold:
-    """Release the active hold on ``item``: notices list it again. A sent notice that never
-    listed it has its next reminder due at once, so that the host is told with the next run
-    (a waiting notice goes at its own time). Refused: "permission", "not_held". Audited."""
-    _may_change(actor)
-    now = now or timezone.now()
-    with transaction.atomic():
-        hold = ItemHold.objects.select_for_update().filter(item=item, released_at=None).first()
-        if hold is None:
-            raise TriageRefused("not_held")
-        hold.released_at, hold.released_by = now, actor  # type: ignore[assignment]
-        hold.save(update_fields=["released_at", "released_by"])
-        untold = DispatchItem.objects.filter(content_item=item, notified_at__isnull=True).values(
-            "dispatch_id"
-        )
-        Dispatch.objects.filter(
-            Q(next_reminder_at__isnull=True) | Q(next_reminder_at__gt=now),
-            pk__in=untold,
-            kind__in=NOTICE_KINDS,
-            status__in=(Dispatch.Status.SENT, Dispatch.Status.ACKNOWLEDGED),
-            outcome="",
-        ).update(next_reminder_at=now)
-        handover.record_event(
-            dispatch,
-            TakedownAction.RELEASED,
-            actor=actor,
-            request=request,
-            detail={"item": item.pk, "hold": hold.pk},
-        )
-    return hold
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    """One item of a dispatch for its page: what the schedule did with it, and its hold."""
-
-    row: DispatchItem
-    line: str
-    hold: ItemHold | None
-
-
-def item_rows(dispatch: Dispatch) -> list[ItemRow]:
-    """The items of ``dispatch`` in order, each with its active hold (if any). Two queries."""
-    rows = list(dispatch.dispatch_items.select_related("content_item").order_by("position", "id"))
-    holds = {
-        hold.item_id: hold
-        for hold in ItemHold.objects.filter(
-            item_id__in=[row.content_item_id for row in rows], released_at=None
-        ).select_related("requested_by", "held_by")
-    }
-    return [
-        ItemRow(row, selectors.item_line(row.content_item), holds.get(row.content_item_id))
-        for row in rows
-    ]
-
-
-def hold_requesters() -> list[Institution]:
-    """Who may be named as asking for a hold: active police units, prosecutor's offices and
-    partner hotlines, at home first."""
-    home = get_profile().country.upper()
-    found = Institution.objects.filter(
-        is_active=True,
-        kind__in=[
-            Institution.Kind.POLICE,
-            Institution.Kind.PROSECUTOR,
-            Institution.Kind.PARTNER_HOTLINE,
-        ],
-    ).order_by("country", "kind", "name")
-    return sorted(found, key=lambda institution: institution.country.upper() != home)
 
 
 # --- One synchronous run (tests, a shell) ---------------------------------------------------

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sigurnet.core import handover
 from sigurnet.core.decorators import staff_permission_required
 from sigurnet.core.selectors import audit_action_label
-from sigurnet.hotline.forwarding import selectors, services, takedown
+from sigurnet.hotline.forwarding import holds, selectors, services, takedown
 from sigurnet.hotline.forwarding.forms import (
     DispatchFilterForm,
     ForwardForm,
@@ -226,10 +226,10 @@ def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": request.user.has_perm(CHANGE),
             "staff_view": True,
             "notice": takedown.is_notice(dispatch.kind),
-            "item_rows": takedown.item_rows(dispatch),
-            "requesters": takedown.hold_requesters(),
+            "item_rows": holds.item_rows(dispatch),
+            "requesters": holds.hold_requesters(),
             "escalations": list(dispatch.escalations.select_related("institution")),
-            "hold_note_max": takedown.HOLD_NOTE_MAX_LENGTH,
+            "hold_note_max": holds.HOLD_NOTE_MAX_LENGTH,
         },
     )
 
@@ -280,7 +280,7 @@ def hold(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("The note is too long."))
         return HttpResponseRedirect(_dispatch_url(dispatch))
     try:
-        takedown.place_hold(
+        holds.place_hold(
             form.cleaned_data["item"],
             actor=request.user,  # type: ignore[arg-type]
             dispatch=dispatch,
@@ -310,7 +310,7 @@ def release_hold(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose an address of this dispatch."))
         return HttpResponseRedirect(_dispatch_url(dispatch))
     try:
-        takedown.release_hold(
+        holds.release_hold(
             form.cleaned_data["item"],
             actor=request.user,  # type: ignore[arg-type]
             dispatch=dispatch,
