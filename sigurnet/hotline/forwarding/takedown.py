@@ -64,6 +64,7 @@ from sigurnet.hotline.models import (
     HostingFacts,
     ItemHold,
     Report,
+    dispatch_ack_hours,
 )
 
 log = logging.getLogger(__name__)
@@ -501,7 +502,12 @@ def send_notice(
                 return None
             listed = _record_findings(notice, rows, found, now, "notice")
             if not listed:
-                Dispatch.objects.filter(pk=dispatch_id).update(send_after=now + withheld_retry())
+                retry = now + withheld_retry()
+                # Not overdue while it waits: its deadline counts from when it can go.
+                deadline = timedelta(hours=dispatch_ack_hours(notice.kind))
+                Dispatch.objects.filter(pk=dispatch_id).update(
+                    send_after=retry, due_at=retry + deadline
+                )
                 return None
             message = services.prepare(notice, now=now)
             DispatchItem.objects.filter(pk__in=[row.pk for row in listed]).update(notified_at=now)
