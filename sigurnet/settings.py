@@ -486,6 +486,28 @@ CELERY_BEAT_SCHEDULE["send-due-dispatches"] = {
     "task": "sigurnet.hotline.forwarding.dispatch_tasks.send_due_dispatches",
     "schedule": 60.0,
 }
+# The notice-and-takedown schedule of notices to hosts and platforms
+# (hotline/forwarding/takedown.py, docs/forwarding.md): the first notice goes this many minutes
+# after the report is forwarded (time for the police to ask for a hold; 0: at once, after the
+# check), a reminder every so many hours while the content is online, and an escalation to
+# the partner hotline or the police this many days after the first notice (0: never).
+SIGURNET_TAKEDOWN_DELAY_MINUTES = env_int("SIGURNET_TAKEDOWN_DELAY_MINUTES", 60)
+if not 0 <= SIGURNET_TAKEDOWN_DELAY_MINUTES <= 1440:
+    raise ImproperlyConfigured("SIGURNET_TAKEDOWN_DELAY_MINUTES must be between 0 and 1440.")
+SIGURNET_TAKEDOWN_REMINDER_HOURS = env_int("SIGURNET_TAKEDOWN_REMINDER_HOURS", 24)
+if not 1 <= SIGURNET_TAKEDOWN_REMINDER_HOURS <= 720:
+    raise ImproperlyConfigured("SIGURNET_TAKEDOWN_REMINDER_HOURS must be between 1 and 720.")
+SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS = env_int("SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS", 7)
+if not 0 <= SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS <= 90:
+    raise ImproperlyConfigured(
+        "SIGURNET_TAKEDOWN_ESCALATE_AFTER_DAYS must be between 0 (never) and 90."
+    )
+CELERY_BEAT_SCHEDULE["takedown-schedule"] = {
+    # Sends the notices whose time has come, reminders and escalations (each in a task of
+    # its own, which checks the items first), and closes notices whose content was removed.
+    "task": "sigurnet.hotline.forwarding.dispatch_tasks.run_takedown_schedule",
+    "schedule": 60.0,
+}
 
 # E-mail intake (python -m sigurnet ingest_email): a Maildir path, or an IMAP(S) mailbox as
 # imaps://user:password@host:993/INBOX; a CA file for a private IMAP certificate.

@@ -12,6 +12,7 @@ from django.core import mail
 
 from sigurnet.core.models import ContactPerson, Institution
 from sigurnet.hotline.forwarding import services as forwarding
+from sigurnet.hotline.forwarding import takedown
 from sigurnet.hotline.models import Dispatch, LegalBasis
 from sigurnet.hotline.triage import services as triage
 
@@ -96,6 +97,11 @@ def make_dispatch(
             (dispatch,) = forwarding.forward(
                 report, [forwarding.Recipient(to or home_police(), kind)], actor=analyst
             )
+        if takedown.is_notice(kind):
+            # A notice to a host or platform waits for its delay and checks its items first:
+            # here it goes at its time, its items found online (no test touches the internet).
+            with django_capture_on_commit_callbacks(execute=True):
+                takedown.send_notice(dispatch.pk, now=dispatch.send_after, online=lambda _i: True)
         dispatch.refresh_from_db()
         return dispatch
 

@@ -652,6 +652,19 @@ class Dispatch(_handover.Handover):
     )
     # Whether it concerns child sexual abuse material (a report of that category).
     csam = models.BooleanField(default=False)
+    # The notice-and-takedown schedule of a notice to a host or platform
+    # (hotline/forwarding/takedown.py): when its next reminder and its escalation are due
+    # (NULL: none), reminders written so far, when it was escalated, and the claim of the run
+    # that is checking its items now.
+    next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminder_count = models.PositiveSmallIntegerField(default=0)
+    escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    schedule_claimed_until = models.DateTimeField(null=True, blank=True)
+    # An escalation (to the partner hotline or the police) names the notice it escalates.
+    escalation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
+    )
 
     class Meta(_handover.Handover.Meta):
         verbose_name = _("dispatch")
@@ -666,7 +679,13 @@ class Dispatch(_handover.Handover):
     def handover_items(self) -> list[str]:
         from sigurnet.hotline.forwarding.selectors import item_line
 
-        items = self.dispatch_items.select_related("content_item").order_by("position", "id")
+        # What was sent: an item that the notice schedule left out of every e-mail of this
+        # dispatch (offline or held when they went) is not among them.
+        items = (
+            self.dispatch_items.select_related("content_item")
+            .filter(models.Q(notified_at__isnull=False) | models.Q(left_out=""))
+            .order_by("position", "id")
+        )
         return [item_line(row.content_item) for row in items]
 
 
@@ -678,11 +697,23 @@ def dispatch_ack_hours(kind: str) -> int:
 class DispatchItem(models.Model):
     """One content item of a dispatch, in the order the e-mail lists them."""
 
+    class LeftOut(models.TextChoices):
+        LISTED = "", _("Listed")
+        OFFLINE = "offline", _("Offline at the check")
+        REMOVED = "removed", _("Removed")
+        HELD = "held", _("Held at the request of the police")
+
     dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="dispatch_items")
     content_item = models.ForeignKey(
         ContentItem, on_delete=models.PROTECT, related_name="dispatch_items"
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # The notice schedule (notices to hosts and platforms): when an e-mail of the dispatch
+    # first listed the item, and, from the check just before the last notice or reminder,
+    # when it was checked and why it was left out ("": listed, or not decided yet).
+    notified_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    left_out = models.CharField(max_length=16, choices=LeftOut.choices, blank=True)
 
     class Meta:
         ordering = ["dispatch", "position", "id"]
@@ -760,3 +791,49 @@ class DeletedItemFacts(models.Model):
 
     def __str__(self) -> str:
         return f"Deleted item of a report of {self.received_on:%Y-%m-%d}"
+
+
+# --- Notice-and-takedown schedule (issue 14: schedule14) ------------------------------------
+
+
+class ItemHold(models.Model):
+    """A hold on notices about one content item: while it is active (``released_at`` NULL),
+    no notice or reminder to a host or platform lists the item, so that the police can
+    secure evidence first (hotline/forwarding/takedown.py). At most one active hold per
+    item; a released hold stays as the record of who asked, who placed and who released it.
+    """
+
+    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="holds")
+    # Who asked for it (usually the police unit); empty when staff held it on their own.
+    requested_by = models.ForeignKey(
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    note = EncryptedTextField(_("note"), blank=True)
+    held_at = models.DateTimeField(_("held"))
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+        verbose_name = _("hold on notices")
+        verbose_name_plural = _("holds on notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(released_at__isnull=True),
+                name="item_hold_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold on item {self.item_id}"

@@ -86,6 +86,8 @@ def pages(report) -> list[tuple[str, str, str]]:
         ("dispatch", "get", f"/staff/hotline/dispatches/{dispatch}/"),
         ("dispatch-revoke", "post", f"/staff/hotline/dispatches/{dispatch}/revoke/"),
         ("dispatch-new-link", "post", f"/staff/hotline/dispatches/{dispatch}/new-link/"),
+        ("dispatch-hold", "post", f"/staff/hotline/dispatches/{dispatch}/hold/"),
+        ("dispatch-release-hold", "post", f"/staff/hotline/dispatches/{dispatch}/release-hold/"),
     ]
 
 

@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from sigurnet.core.models import Institution
 from sigurnet.hotline.forwarding import selectors
+from sigurnet.hotline.forwarding.holds import HOLD_NOTE_MAX_LENGTH, hold_requesters
 from sigurnet.hotline.forwarding.selectors import DispatchFilter, SuggestionLike
 from sigurnet.hotline.forwarding.services import Recipient
-from sigurnet.hotline.models import Dispatch, DispatchKind
+from sigurnet.hotline.models import ContentItem, Dispatch, DispatchKind
 
 
 def suggestion_key(suggestion: SuggestionLike) -> str:
@@ -109,3 +110,32 @@ class DispatchFilterForm(forms.Form):
             institution=institution.pk if institution else None,
             overdue=bool(data.get("overdue")),
         )
+
+
+class ReleaseHoldForm(forms.Form):
+    """Which item of a dispatch to release (the hold is the item's active one)."""
+
+    item = forms.ModelChoiceField(queryset=ContentItem.objects.none())
+
+    def __init__(self, *args: Any, dispatch: Dispatch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["item"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = ContentItem.objects.filter(dispatch_items__dispatch=dispatch)
+
+
+class HoldForm(ReleaseHoldForm):
+    """Hold notices about one item of a dispatch: who asked, and a note."""
+
+    requested_by = forms.ModelChoiceField(
+        label=_("Asked by"), queryset=Institution.objects.none(), required=False
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=HOLD_NOTE_MAX_LENGTH, strip=True
+    )
+
+    def __init__(self, *args: Any, dispatch: Dispatch, **kwargs: Any) -> None:
+        super().__init__(*args, dispatch=dispatch, **kwargs)
+        field = self.fields["requested_by"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Institution.objects.filter(pk__in=[i.pk for i in hold_requesters()])

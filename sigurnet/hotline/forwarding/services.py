@@ -8,6 +8,10 @@ the outbox), and moves the report to *forwarded* through the triage status table
 commit ``dispatch_tasks.send_dispatch`` sends each e-mail through the outbox; a dispatch is
 *sent* once the outbox marked its e-mail sent (``record_sent_dispatches``). A dispatch queued
 for later (``send_after``) is prepared by the beat task ``send_due_dispatches``.
+
+Notices to hosting providers and platforms follow the notice-and-takedown schedule of
+``takedown.py``: they wait, group, and are written only by its task, after their items were
+checked (never here, in a web request).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from sigurnet.core import handover, outbox
 from sigurnet.core.models import ContactPerson, Institution, OutgoingMessage
 from sigurnet.core.selectors import get_profile, register_audit_labels
 from sigurnet.core.services import record_audit_event
-from sigurnet.hotline.forwarding import selectors
+from sigurnet.hotline.forwarding import selectors, takedown
 from sigurnet.hotline.models import (
     Assessment,
     Category,
@@ -147,7 +151,24 @@ def forward(
             if not address:
                 raise TriageRefused("no_address", recipient.institution.name)
             items = [item for item in recipient.items if item.pk in allowed] or items_of_report
-            dispatch = _create_dispatch(
+            if takedown.is_notice(recipient.kind):
+                # Waits, and joins a notice to the same institution that waits already.
+                dispatch = takedown.queue_notice(
+                    report,
+                    institution=recipient.institution,
+                    contact=contact,
+                    address=address,
+                    kind=recipient.kind,
+                    items=items,
+                    send_after=recipient.send_after,
+                    actor=actor,
+                    request=request,
+                    now=now,
+                )
+                existing.add((recipient.institution.pk, recipient.kind))
+                created.append(dispatch)
+                continue
+            dispatch = create_dispatch(
                 [report],
                 institution=recipient.institution,
                 contact=contact,
@@ -168,7 +189,7 @@ def forward(
     return created
 
 
-def _create_dispatch(
+def create_dispatch(
     reports: list[Report],
     *,
     institution: Institution,
@@ -180,9 +201,11 @@ def _create_dispatch(
     actor: AbstractBaseUser | None,
     request: HttpRequest | None,
     now: datetime,
+    escalation_of: Dispatch | None = None,
 ) -> Dispatch:
     """Write one dispatch with its reports and items, in the caller's transaction; its e-mail
-    too if it is due now."""
+    too if it is due now (a notice to a host or platform: its task is queued instead, which
+    checks the items before it writes the e-mail)."""
     deadline = timedelta(hours=dispatch_ack_hours(kind))
     dispatch = Dispatch.objects.create(
         institution=institution,
@@ -195,6 +218,7 @@ def _create_dispatch(
         send_after=send_after,
         # Until it is sent; then from the moment the mail server accepted it.
         due_at=max(send_after, now) + deadline,
+        escalation_of=escalation_of,
     )
     dispatch.reports.set(reports)
     DispatchItem.objects.bulk_create(
@@ -226,7 +250,8 @@ def _create_dispatch(
         detail={**detail, "reports": [report.pk for report in reports]},
     )
     if send_after <= now:
-        prepare(dispatch, now=now)
+        if not takedown.is_notice(kind):
+            prepare(dispatch, now=now)
         queue_send_after_commit(dispatch.pk)
     return dispatch
 
@@ -239,7 +264,7 @@ def prepare(dispatch: Dispatch, *, now: datetime | None = None) -> OutgoingMessa
     happens, the outbox's sweep does, and the beat task records it sent."""
     now = now or timezone.now()
     link, expires_at = handover.make_link(dispatch, now)
-    subject, body = render_dispatch(dispatch, link=link, expires_at=expires_at)
+    subject, body = render_dispatch(dispatch, link=link, expires_at=expires_at, now=now)
     hotline_email = get_profile().hotline_email
     message = outbox.enqueue(
         kind=DISPATCH_MAIL_KIND,
@@ -295,6 +320,8 @@ def prepare_if_due(dispatch_id: int, now: datetime | None = None) -> int | None:
             return int(dispatch.outgoing_id)
         if dispatch.prepared_at is not None or dispatch.status != Dispatch.Status.QUEUED:
             return None
+        if takedown.is_notice(dispatch.kind):
+            return None  # only the schedule writes a notice, after checking its items
         if dispatch.send_after > now:
             return None
         return prepare(dispatch, now=now).pk
@@ -305,9 +332,13 @@ def prepare_due(now: datetime | None = None) -> list[int]:
     the notice-and-takedown schedule queues dispatches so); the ids of those it wrote, each to
     be sent with ``dispatch_tasks.send_dispatch``."""
     now = now or timezone.now()
-    due = Dispatch.objects.filter(
-        status=Dispatch.Status.QUEUED, prepared_at__isnull=True, send_after__lte=now
-    ).order_by("send_after", "id")
+    due = (
+        Dispatch.objects.filter(
+            status=Dispatch.Status.QUEUED, prepared_at__isnull=True, send_after__lte=now
+        )
+        .exclude(kind__in=takedown.NOTICE_KINDS)  # takedown.due_notices: checked first
+        .order_by("send_after", "id")
+    )
     written = []
     for pk in due.values_list("pk", flat=True)[:BATCH]:
         if prepare_if_due(pk, now) is not None:
@@ -341,6 +372,8 @@ SUBJECTS: Mapping[str, Any] = {
     DispatchKind.PLATFORM: _("Notice of illegal content on your service, reference %(reference)s"),
     DispatchKind.AUTHORITY: _("For your attention: report %(reference)s to %(centre)s"),
 }
+# An escalation of a notice that the host or platform did not act on (takedown.py).
+ESCALATION_SUBJECT = _("Still online after our notice to the host, our reference %(reference)s")
 
 
 def _classification(assessment: Assessment) -> str:
@@ -382,11 +415,15 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def render_dispatch(dispatch: Dispatch, *, link: str, expires_at: datetime) -> tuple[str, str]:
+def render_dispatch(
+    dispatch: Dispatch, *, link: str, expires_at: datetime, now: datetime | None = None
+) -> tuple[str, str]:
     """Subject and body of a dispatch in its language: its kind's template
     (``hotline/forwarding/mail/<kind>.txt``) with the report references and facts (the ICCAM
     classification of CSAM, the legal basis of other content), the items as plain text, the
-    signed link and its expiry. Nothing the reporter wrote, no picture, no attachment."""
+    signed link and its expiry. Nothing the reporter wrote, no picture, no attachment. An
+    escalation of a notice (``escalation_of``) has a text of its own: the notice it follows,
+    when it went, and how long the content has stayed online since."""
     profile = get_profile()
     with translation.override(dispatch.language or settings.LANGUAGE_CODE):
         reports = [_report_facts(report) for report in dispatch.reports.order_by("id")]
@@ -404,8 +441,19 @@ def render_dispatch(dispatch: Dispatch, *, link: str, expires_at: datetime) -> t
             "link": link,
             "link_expires": timezone.localtime(expires_at).strftime("%Y-%m-%d"),
         }
-        body = render_to_string(f"hotline/forwarding/mail/{dispatch.kind}.txt", context)
-        subject = str(SUBJECTS[dispatch.kind]) % {"reference": references, "centre": centre}
+        template = f"hotline/forwarding/mail/{dispatch.kind}.txt"
+        subject_text = SUBJECTS[dispatch.kind]
+        notice = dispatch.escalation_of
+        if notice is not None:
+            template = "hotline/forwarding/mail/escalation.txt"
+            subject_text = ESCALATION_SUBJECT
+            now = now or timezone.now()
+            first_sent = notice.sent_at or notice.prepared_at or now
+            context["notice_to"] = notice.institution.name
+            context["notice_sent_on"] = timezone.localtime(first_sent).strftime("%Y-%m-%d")
+            context["days"] = max((now - first_sent).days, 1)
+        body = render_to_string(template, context)
+        subject = str(subject_text) % {"reference": references, "centre": centre}
     return " ".join(subject.split()), _tidy(body)
 
 

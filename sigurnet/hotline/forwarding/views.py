@@ -17,8 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sigurnet.core import handover
 from sigurnet.core.decorators import staff_permission_required
 from sigurnet.core.selectors import audit_action_label
-from sigurnet.hotline.forwarding import selectors, services
-from sigurnet.hotline.forwarding.forms import DispatchFilterForm, ForwardForm, suggestion_key
+from sigurnet.hotline.forwarding import holds, selectors, services, takedown
+from sigurnet.hotline.forwarding.forms import (
+    DispatchFilterForm,
+    ForwardForm,
+    HoldForm,
+    ReleaseHoldForm,
+    suggestion_key,
+)
 from sigurnet.hotline.models import Dispatch, Report
 from sigurnet.hotline.triage import selectors as triage_selectors
 from sigurnet.hotline.triage.services import TriageRefused
@@ -47,6 +53,9 @@ def _refusal_message(refused: TriageRefused) -> str:
         "already": _("Each of these already has a dispatch of this report."),
         "stale": _("Someone changed this report a moment ago. Check it and try again."),
         "not_sent": _("The dispatch has not been sent yet."),
+        "held": _("Notices about this address are held already."),
+        "not_held": _("Notices about this address are not held."),
+        "note": _("The note is too long."),
     }
     return messages_by_code.get(refused.code, _("You may not do that."))
 
@@ -93,15 +102,7 @@ def forward(request: HttpRequest, key: str) -> HttpResponse:
         except TriageRefused as refused:
             messages.error(request, _refusal_message(refused))
         else:
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)d dispatch made. It goes out by e-mail now.",
-                    "%(count)d dispatches made. They go out by e-mail now.",
-                    len(made),
-                )
-                % {"count": len(made)},
-            )
+            _say_what_was_made(request, made)
             return HttpResponseRedirect(_forward_url(report))
     rows = []
     for suggestion in suggestions:
@@ -130,6 +131,35 @@ def forward(request: HttpRequest, key: str) -> HttpResponse:
             "dispatches": selectors.report_dispatches(report),
         },
     )
+
+
+def _say_what_was_made(request: HttpRequest, made: list[Dispatch]) -> None:
+    now = timezone.now()
+    later = [d for d in made if takedown.is_notice(d.kind) and d.send_after > now]
+    at_once = [d for d in made if d not in later]
+    if at_once:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d dispatch made. It goes out by e-mail now.",
+                "%(count)d dispatches made. They go out by e-mail now.",
+                len(at_once),
+            )
+            % {"count": len(at_once)},
+        )
+    for notice in later:
+        messages.success(
+            request,
+            _(
+                "The notice to %(name)s goes at %(time)s, after a check that the content is "
+                "still online. Until then the police can ask to hold it, and other reports "
+                "of content there join it."
+            )
+            % {
+                "name": notice.institution.name,
+                "time": timezone.localtime(notice.send_after).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
 
 
 @require_GET
@@ -195,6 +225,11 @@ def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overdue": dispatch.is_overdue(),
             "can_change": request.user.has_perm(CHANGE),
             "staff_view": True,
+            "notice": takedown.is_notice(dispatch.kind),
+            "item_rows": holds.item_rows(dispatch),
+            "requesters": holds.hold_requesters(),
+            "escalations": list(dispatch.escalations.select_related("institution")),
+            "hold_note_max": holds.HOLD_NOTE_MAX_LENGTH,
         },
     )
 
@@ -228,5 +263,64 @@ def new_link(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _("A new link goes to the recipient by e-mail; the earlier one no longer works."),
+        )
+    return HttpResponseRedirect(_dispatch_url(dispatch))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE)
+def hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hold notices to hosts and platforms about one item of the dispatch (the police asked)."""
+    dispatch = _dispatch_or_404(pk)
+    form = HoldForm(request.POST, dispatch=dispatch)
+    if not form.is_valid():
+        if "item" in form.errors:
+            messages.error(request, _("Choose an address of this dispatch."))
+        else:
+            messages.error(request, _("The note is too long."))
+        return HttpResponseRedirect(_dispatch_url(dispatch))
+    try:
+        holds.place_hold(
+            form.cleaned_data["item"],
+            actor=request.user,  # type: ignore[arg-type]
+            dispatch=dispatch,
+            requested_by=form.cleaned_data.get("requested_by"),
+            note=form.cleaned_data.get("note") or "",
+            request=request,
+        )
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused))
+    else:
+        messages.success(
+            request,
+            _(
+                "Notices about this address are held: no notice or reminder to a host or "
+                "platform lists it until you release the hold."
+            ),
+        )
+    return HttpResponseRedirect(_dispatch_url(dispatch))
+
+
+@require_POST
+@staff_permission_required(VIEW, CHANGE)
+def release_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    dispatch = _dispatch_or_404(pk)
+    form = ReleaseHoldForm(request.POST, dispatch=dispatch)
+    if not form.is_valid():
+        messages.error(request, _("Choose an address of this dispatch."))
+        return HttpResponseRedirect(_dispatch_url(dispatch))
+    try:
+        holds.release_hold(
+            form.cleaned_data["item"],
+            actor=request.user,  # type: ignore[arg-type]
+            dispatch=dispatch,
+            request=request,
+        )
+    except TriageRefused as refused:
+        messages.error(request, _refusal_message(refused))
+    else:
+        messages.success(
+            request,
+            _("The hold is released: the next notice or reminder lists the address again."),
         )
     return HttpResponseRedirect(_dispatch_url(dispatch))
