@@ -263,3 +263,19 @@ def test_the_dispatch_page_says_when_there_is_no_reply(dispatch, reader):
     page = dispatch_page(reader, dispatch)
     replies = page[page.index('id="replies-title"') :]
     assert "None." in replies[: replies.index("</section>")]
+
+
+def test_the_report_page_points_to_a_dispatch_with_a_reply(
+    dispatch, maildir, reader, django_capture_on_commit_callbacks
+):
+    (report,) = dispatch.reports.all()
+    path = f"/staff/hotline/{report.reference}/"
+    before = reader.get(path).content.decode()
+    listed = before[before.index('id="dispatches-title"') :]
+    assert f'href="/staff/hotline/dispatches/{dispatch.pk}/"' in listed
+    assert "reply by e-mail" not in listed
+
+    deliver(maildir, sample("police-reply", dispatch), django_capture_on_commit_callbacks)
+
+    after = reader.get(path).content.decode()
+    assert "1 reply by e-mail" in after[after.index('id="dispatches-title"') :]

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import Count, Max
+
 from sigurnet.core.models import OutgoingMessage
-from sigurnet.hotline.models import Dispatch, DispatchReply
+from sigurnet.hotline.models import Dispatch, DispatchReply, Report
 
 # Outbox keys of mail about one dispatch: "<prefix>...:<dispatch id>[:...]".
 DISPATCH_KEY_PREFIX = "hotline.dispatch"
@@ -97,3 +99,25 @@ def replies_of(dispatch: Dispatch) -> list[DispatchReply]:
     """The replies kept with ``dispatch``, oldest first (their text decrypted; not the original
     message)."""
     return list(DispatchReply.objects.filter(dispatch=dispatch).defer("raw"))
+
+
+def report_dispatches(report: Report) -> list[Dispatch]:
+    """The dispatches of ``report``, oldest first, each annotated with ``reply_count`` and
+    ``last_reply_at`` (for the report's page: a reply is read on its dispatch's page). One
+    query; decrypts nothing."""
+    return list(
+        Dispatch.objects.filter(reports=report)
+        .select_related("institution")
+        .only(
+            "pk",
+            "kind",
+            "status",
+            "outcome",
+            "due_at",
+            "sent_at",
+            "institution__name",
+            "institution__country",
+        )
+        .annotate(reply_count=Count("replies"), last_reply_at=Max("replies__received_at"))
+        .order_by("created_at", "id")
+    )
