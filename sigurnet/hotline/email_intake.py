@@ -6,6 +6,10 @@ hand each message's bytes to :func:`ingest_message`, which
 * skips a message that was handled before (``IngestedEmail``, keyed by :func:`message_key`, a
   keyed hash of its Message-ID and of its bytes: a different message that reuses a Message-ID
   is a new message);
+* keeps it with a dispatch (``DispatchReply``: the police, a host or a partner hotline wrote
+  back) when its In-Reply-To/References name mail sent for that dispatch
+  (``forwarding.replies.dispatch_replied_to``), automatic replies and bounces included: never
+  a report, never answered, and the dispatch's status stays as it is;
 * holds it for a person (``HeldEmail``, raw bytes base64-encoded, then encrypted by the field)
   when it is no e-mail at all, an automatic reply or bounce, empty, or when filing it fails;
 * adds a reply to its report as the reporter's message (``services.add_reporter_message``:
@@ -59,9 +63,11 @@ from sigurnet.core.crypto import blind_index
 from sigurnet.core.models import OutgoingMessage
 from sigurnet.hotline import evidence
 from sigurnet.hotline.canonical import InvalidURL, canonicalize
+from sigurnet.hotline.forwarding.replies import dispatch_replied_to, keep_reply
 from sigurnet.hotline.models import (
     Category,
     Channel,
+    Dispatch,
     Evidence,
     HeldEmail,
     IngestedEmail,
@@ -86,9 +92,12 @@ IMAP_TIMEOUT_SECONDS = 60
 # A record of an older version stands for a Maildir message delivered before it was made;
 # this much allows for a clock set back a little.
 LEGACY_CLOCK_SLACK = timedelta(minutes=5)
+# The new text of a reply to a dispatch kept for the page (the whole message is kept too).
+MAX_DISPATCH_REPLY_TEXT = 20_000
 
 FILED = "filed"
 REPLIED = "replied"  # joined an existing report as the reporter's message
+DISPATCH_REPLIED = "dispatch_replied"  # kept with the dispatch it answers
 HELD = "held"
 SKIPPED = "skipped"
 FAILED = "failed"  # not handled at all (the database is down): left in the mailbox
@@ -146,9 +155,10 @@ class NotAnEmail(ValueError):
 
 @dataclass(frozen=True)
 class Result:
-    outcome: str  # FILED, HELD, SKIPPED or FAILED
+    outcome: str  # FILED, REPLIED, DISPATCH_REPLIED, HELD, SKIPPED or FAILED
     report_id: int | None = None
     reason: str = ""
+    dispatch_id: int | None = None
 
 
 @dataclass
@@ -159,10 +169,11 @@ class Counts:
     failed: int = 0
     unremoved: int = 0  # handled, but still in the mailbox (see the log)
     replied: int = 0
+    dispatch_replied: int = 0
 
     @property
     def handled(self) -> int:
-        return self.filed + self.held + self.replied
+        return self.filed + self.held + self.replied + self.dispatch_replied
 
     def add(self, result: Result) -> None:
         setattr(self, result.outcome, getattr(self, result.outcome) + 1)
@@ -174,6 +185,7 @@ class Counts:
         self.failed += other.failed
         self.unremoved += other.unremoved
         self.replied += other.replied
+        self.dispatch_replied += other.dispatch_replied
 
 
 @dataclass(frozen=True)
@@ -770,6 +782,41 @@ def _add_reply(raw: bytes, key: str, source: str, parsed: ParsedEmail, report: R
     return Result(REPLIED, report_id=report.pk)
 
 
+def _keep_dispatch_reply(
+    raw: bytes, key: str, source: str, parsed: ParsedEmail, dispatch: Dispatch
+) -> Result:
+    """Keep a reply to a dispatch with it: its new text, sender, subject and attachment names
+    for the dispatch's page, and the original message. Nothing goes out; no report."""
+    text = reply_text(parsed.body)
+    if len(text) > MAX_DISPATCH_REPLY_TEXT:
+        text = text[: MAX_DISPATCH_REPLY_TEXT - 1].rstrip() + "\u2026"
+    try:
+        with transaction.atomic():
+            keep_reply(
+                dispatch,
+                raw=base64.b64encode(raw).decode("ascii"),
+                message_key=key,
+                source=source,
+                sender=parsed.sender,
+                subject=parsed.subject,
+                text=text,
+                attachment_names=[attachment.filename for attachment in parsed.attachments],
+                automatic=parsed.automatic,
+            )
+            IngestedEmail.objects.create(message_id_index=key, report=None)
+    except Exception as exc:
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise
+        if _already_ingested(key):
+            return Result(SKIPPED)
+        log.exception("Could not keep an incoming reply from %s with its dispatch", source)
+        return _hold(
+            raw, key, source, f"reply to a dispatch not kept ({type(exc).__name__})", parsed.sender
+        )
+    log.info("Kept a reply from %s with dispatch %s", source, dispatch.pk)
+    return Result(DISPATCH_REPLIED, dispatch_id=dispatch.pk)
+
+
 # --- Filing --------------------------------------------------------------------------------
 
 
@@ -873,6 +920,11 @@ def ingest_message(raw: bytes, *, source: str, handled_before: datetime | None =
     except Exception as exc:
         log.warning("Could not parse an incoming e-mail from %s", source, exc_info=True)
         return _hold(raw, key, source, f"could not be parsed ({type(exc).__name__})")
+    # Before anything else: an answer to a dispatch (even an automatic one, even one that
+    # names a report's reference) belongs to the dispatch, never to the report queue.
+    dispatch = dispatch_replied_to(parsed.replied_to)
+    if dispatch is not None:
+        return _keep_dispatch_reply(raw, key, source, parsed, dispatch)
     if parsed.automatic:
         return _hold(raw, key, source, parsed.automatic, parsed.sender)
     if not parsed.body.strip() and not parsed.urls and not parsed.attachments:

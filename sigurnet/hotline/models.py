@@ -837,3 +837,42 @@ class ItemHold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold on item {self.item_id}"
+
+
+# --- Replies to dispatches (issue 14, ui14) -------------------------------------------------
+# An e-mail whose In-Reply-To/References name a dispatch's mail is kept with the dispatch
+# (hotline/email_intake.py, forwarding/replies.py), never filed as a report, never answered.
+
+
+class DispatchReply(models.Model):
+    """An e-mail answering a dispatch (the police, a host or a partner wrote back), as it came
+    into the hotline's mailbox: shown on the dispatch's page for the analysts to read. It
+    changes nothing by itself: no status, no acknowledgement, no answer to the sender."""
+
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="replies")
+    received_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=200)
+    # The ``IngestedEmail`` key of the message (``email_intake.message_key``).
+    message_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    sender = EncryptedCharField(blank=True)
+    # Whether it came from the address the dispatch went to (anyone who has the dispatch's
+    # Message-ID can answer it: a colleague, a ticket system).
+    from_recipient = models.BooleanField(default=False)
+    subject = EncryptedTextField(blank=True)
+    # The new part of the reply (the quoted dispatch left out; ``email_intake.reply_text``).
+    text = EncryptedTextField(blank=True)
+    # File names of its attachments, one a line (the files are in ``raw``).
+    attachment_names = EncryptedTextField(blank=True)
+    # Why it is an automatic message (an auto-reply, a bounce), "" when a person wrote it.
+    # Never anything taken from the message but a header keyword (as ``HeldEmail.reason``).
+    automatic = models.CharField(max_length=300, blank=True)
+    # The original message, base64-encoded, then encrypted by the field.
+    raw = EncryptedTextField()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = _("reply to a dispatch")
+        verbose_name_plural = _("replies to dispatches")
+
+    def __str__(self) -> str:
+        return f"Reply {self.pk} to dispatch {self.dispatch_id}"

@@ -79,7 +79,7 @@ def test_content_hosted_at_home_goes_to_the_police_and_the_prosecutor_for_high_t
     assert names(suggestions) == [("police", RS_POLICE), ("prosecutor", RS_PROSECUTOR)]
     item = report.content_items.get()
     assert all(s.items == [item] for s in suggestions)
-    assert suggestions[0].reason == "Hosted at home (RS): the police unit for high-tech crime."
+    assert suggestions[0].reason == "Hosted at home (Serbia): the police unit for high-tech crime."
 
 
 @pytest.mark.django_db

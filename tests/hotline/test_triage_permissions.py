@@ -80,6 +80,7 @@ def pages(report) -> list[tuple[str, str, str]]:
         ("dispute", "post", f"/staff/hotline/{ref}/dispute/"),
         ("open-url", "get", f"/staff/hotline/{ref}/urls/0/open/"),
         ("evidence", "get", f"/staff/hotline/{ref}/evidence/{ev}/"),
+        ("look-up", "post", f"/staff/hotline/{ref}/items/{item}/look-up/"),
         # Forwarding (hotline/forwarding/urls.py, included by the triage's).
         ("forward", "get", f"/staff/hotline/{ref}/forward/"),
         ("dispatches", "get", "/staff/hotline/dispatches/"),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from sigurnet.core.countries import country_label, country_name
 from sigurnet.core.models import Institution, parse_network
 from sigurnet.core.selectors import get_profile
 from sigurnet.hotline.forwarding.hosting import item_host
@@ -141,12 +142,12 @@ def suggest_recipients(report: Report) -> list[Suggestion]:
                 if institution.kind == Institution.Kind.POLICE:
                     reason = _(
                         "Hosted at home (%(country)s): the police unit for high-tech crime."
-                    ) % {"country": country}
+                    ) % {"country": country_name(country)}
                     suggest(institution, POLICE, item, reason)
                 elif institution.kind == Institution.Kind.PROSECUTOR:
                     reason = _(
                         "Hosted at home (%(country)s): the prosecutor's office for high-tech crime."
-                    ) % {"country": country}
+                    ) % {"country": country_name(country)}
                     suggest(institution, PROSECUTOR, item, reason)
         elif country:
             for institution in registry:
@@ -155,7 +156,7 @@ def suggest_recipients(report: Report) -> list[Suggestion]:
                     and institution.country == country
                 ):
                     reason = _("Hosted in %(country)s: that country's INHOPE partner hotline.") % {
-                        "country": country
+                        "country": country_label(country)
                     }
                     suggest(institution, PARTNER_HOTLINE, item, reason)
 

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from sigurnet.hotline.forwarding import hosting_views
 from sigurnet.hotline.triage import views
 
 app_name = "hotline-triage"
@@ -26,4 +27,5 @@ urlpatterns = [
     path("<str:key>/dispute/", views.dispute, name="dispute"),
     path("<str:key>/urls/<int:position>/open/", views.open_url, name="open-url"),
     path("<str:key>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path("<str:key>/items/<int:item_id>/look-up/", hosting_views.look_up_again, name="look-up"),
 ]

@@ -19,6 +19,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from sigurnet.core.decorators import staff_permission_required
 from sigurnet.hotline.evidence import read_decrypted
+from sigurnet.hotline.forwarding import hosting_selectors, replies
 from sigurnet.hotline.models import ContentItem, Evidence, Message, Report, Status
 from sigurnet.hotline.triage import answers, selectors, services
 from sigurnet.hotline.triage.forms import (
@@ -368,6 +369,8 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
         "held_by_me": report.assignee_id == request.user.pk,
         "assign_form": AssignForm() if request.user.has_perm(ASSIGN) else None,
         "context": selectors.report_context(report, parts["urls"]),
+        "hosting": hosting_selectors.report_hosting(parts["urls"]),
+        "dispatches": replies.report_dispatches(report),
         "held_from_sender": held,
         "can_confirm": _can_confirm(request, parts["assessments"]),
         "can_ask": request.user.has_perm(CHANGE)

@@ -107,4 +107,9 @@ class Command(BaseCommand):
             f"Reports filed: {counts.filed}. Held for a person: {counts.held}. "
             f"Skipped (already ingested): {counts.skipped}."
             + (f" Replies added to reports: {counts.replied}." if counts.replied else "")
+            + (
+                f" Replies to dispatches kept: {counts.dispatch_replied}."
+                if counts.dispatch_replied
+                else ""
+            )
         )
