@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from sigurnet.core.models import Country
+from sigurnet.core import countries
 from sigurnet.hotline import figures
 from sigurnet.hotline.models import Assessment, Category, Channel
 from sigurnet.stats import charts
@@ -274,10 +274,10 @@ def delay_figures(period: figures.Period) -> list[Figure]:
 
 
 def country_label(code: str) -> str:
-    """A country by name in the staff's language where Sigurnet knows it, else its code."""
+    """A country by name in the staff's language (``core.countries``), else its code."""
     if not code:
         return _("Not looked up")
-    return str(dict(Country.choices).get(code, code))
+    return countries.country_name(code)
 
 
 def forwarding_figures(period: figures.Period) -> list[Figure]:

@@ -158,7 +158,7 @@ def test_the_hosting_table_names_known_countries_and_shares(forwarded, signed_in
     table = by_label(csv_rows(client, "hosting_countries"))
     assert table == {
         "Not looked up": ["3", "60.0"],
-        "NL": ["1", "20.0"],
+        "Netherlands": ["1", "20.0"],
         "Serbia": ["1", "20.0"],
     }
 
