@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone, translation
 
+from sigurnet.core.countries import country_name
 from sigurnet.core.models import Institution
 from sigurnet.core.selectors import get_profile
 from sigurnet.hotline.forwarding import check_tasks
@@ -214,8 +215,9 @@ def test_a_report_goes_from_assessment_to_the_police_and_the_host_and_its_remova
         choices = tab.locator("ul.choices li.choice")
         offered = choices.all_inner_texts()
         assert len(offered) == 3, offered
-        assert f"Hosted at home ({home})" in row_text(tab, "li.choice", police.name)
-        assert f"Hosted at home ({home})" in row_text(tab, "li.choice", prosecutor.name)
+        home_name = country_name(home, "en")  # the staff page names the country
+        assert f"Hosted at home ({home_name})" in row_text(tab, "li.choice", police.name)
+        assert f"Hosted at home ({home_name})" in row_text(tab, "li.choice", prosecutor.name)
         host_row = row_text(tab, "li.choice", host.name)
         assert HOST_NETWORK in host_row and "Notice and takedown" in host_row
         assert "Written in: en." in host_row
