@@ -28,6 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -772,16 +773,33 @@ GROUP_LIMIT = 50
 def item_groups(limit: int = GROUP_LIMIT) -> list[ContentItem]:
     """Content items that two or more open reports point to, the most reported first (then the
     oldest): each is one piece of work. Annotated with ``open_reports`` and ``first_received``.
-    Decrypts only the items' canonical forms (the caller audits that display)."""
-    open_reports = Q(reports__status__in=OPEN_STATUSES)
-    return list(
-        ContentItem.objects.annotate(
-            open_reports=Count("reports", filter=open_reports, distinct=True),
-            first_received=Min("reports__received_at", filter=open_reports),
-        )
+    Decrypts only the items' canonical forms (the caller audits that display).
+
+    Two queries whatever the number of items: the links of the open reports grouped by item
+    (starting from the open reports, not from every item), then the items shown."""
+    rows = list(
+        _open_links()
+        .values("content_item_id")
+        .annotate(open_reports=Count("report_id", distinct=True), first_received=Min("received"))
         .filter(open_reports__gte=2)
-        .only("id", "kind", "canonical", "state")
-        .order_by("-open_reports", "first_received", "id")[:limit]
+        .order_by("-open_reports", "first_received", "content_item_id")[:limit]
+    )
+    items = ContentItem.objects.only("id", "kind", "canonical", "state").in_bulk(
+        [row["content_item_id"] for row in rows]
+    )
+    groups = []
+    for row in rows:
+        item = items[row["content_item_id"]]
+        item.open_reports = row["open_reports"]  # type: ignore[attr-defined]
+        item.first_received = row["first_received"]  # type: ignore[attr-defined]
+        groups.append(item)
+    return groups
+
+
+def _open_links() -> QuerySet[ReportedURL]:
+    """The links of the open reports to their content items, with the report's ``received``."""
+    return ReportedURL.objects.filter(report__status__in=OPEN_STATUSES).annotate(
+        received=F("report__received_at")
     )
 
 
@@ -800,16 +818,18 @@ def domain_groups(limit: int = GROUP_LIMIT) -> list[DomainGroup]:
     """Registrable domains that two or more open reports point to (through any of their
     addresses), the most reported first (then the oldest). Two queries whatever the number of
     rows: one grouped count on the blind index, one read of a single item per domain, whose
-    ``registrable_domain`` is decrypted for display (the caller audits that display)."""
+    ``registrable_domain`` is decrypted for display (the caller audits that display).
+
+    The blind index is grouped and sorted byte by byte (``COLLATE "C"``): it is hexadecimal, so
+    the order is the same, without the locale's slower comparisons."""
     rows = list(
-        Report.objects.filter(
-            status__in=OPEN_STATUSES, reported_urls__content_item__domain_index__gt=""
-        )
-        .values(index=F("reported_urls__content_item__domain_index"))
+        _open_links()
+        .exclude(content_item__domain_index="")
+        .values(index=Collate("content_item__domain_index", "C"))
         .annotate(
-            open_reports=Count("id", distinct=True),
-            first_received=Min("received_at"),
-            item_id=Min("reported_urls__content_item_id"),
+            open_reports=Count("report_id", distinct=True),
+            first_received=Min("received"),
+            item_id=Min("content_item_id"),
         )
         .filter(open_reports__gte=2)
         .order_by("-open_reports", "first_received", "index")[:limit]
