@@ -243,7 +243,8 @@ def analyst_client():  # type: ignore[no-untyped-def]
     return client
 
 
-def measure(client, name: str, paths: list[str], repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def timed(client, paths: list[str], repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Server times in ms of ``repeat`` requests, going through ``paths`` in turn."""
     timings = []
     for n in range(repeat):
         path = paths[n % len(paths)]
@@ -251,11 +252,16 @@ def measure(client, name: str, paths: list[str], repeat: int) -> tuple[float, fl
         response = client.get(path)
         timings.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, (path, response.status_code)
-    timings.sort()
-    p50 = statistics.median(timings)
-    p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
-    print(f"{name:<30} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   n={repeat}")
-    return p50, p95
+    return timings
+
+
+def summary(name: str, timings: list[float]) -> str:
+    ordered = sorted(timings)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+    return (
+        f"{name:<30} p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"n={len(ordered)}"
+    )
 
 
 def main() -> None:
@@ -318,13 +324,23 @@ def main() -> None:
         f"{total} reports, {open_count} open; page {page} of the open queue, page {all_page} of "
         f"all; load average {os.getloadavg()[0]:.2f}"
     )
-    client.get("/staff/hotline/")  # warm up
+    chosen = {key: view for key, view in views.items() if not only or key in only}
+    for _name, paths in chosen.values():
+        client.get(paths[0])  # warm up
+    every: dict[str, list[float]] = {key: [] for key in chosen}
+    # With several rounds every view is measured a little in each, so that load from other
+    # processes on the machine spreads over all views alike.
     for n in range(args.rounds):
         if args.rounds > 1:
-            print(f"round {n + 1} of {args.rounds}")
-        for key, (name, paths) in views.items():
-            if not only or key in only:
-                measure(client, name, paths, args.repeat)
+            print(f"round {n + 1} of {args.rounds} (load average {os.getloadavg()[0]:.2f})")
+        for key, (name, paths) in chosen.items():
+            timings = timed(client, paths, args.repeat)
+            every[key] += timings
+            print(summary(name, timings))
+    if args.rounds > 1:
+        print(f"all {args.rounds} rounds:")
+        for key, (name, _paths) in chosen.items():
+            print(summary(name, every[key]))
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 
