@@ -28,7 +28,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -818,18 +817,16 @@ def domain_groups(limit: int = GROUP_LIMIT) -> list[DomainGroup]:
     """Registrable domains that two or more open reports point to (through any of their
     addresses), the most reported first (then the oldest). Two queries whatever the number of
     rows: one grouped count on the blind index, one read of a single item per domain, whose
-    ``registrable_domain`` is decrypted for display (the caller audits that display).
-
-    The blind index is grouped and sorted byte by byte (``COLLATE "C"``): it is hexadecimal, so
-    the order is the same, without the locale's slower comparisons."""
+    ``registrable_domain`` is decrypted for display (the caller audits that display)."""
     rows = list(
-        _open_links()
-        .exclude(content_item__domain_index="")
-        .values(index=Collate("content_item__domain_index", "C"))
+        Report.objects.filter(
+            status__in=OPEN_STATUSES, reported_urls__content_item__domain_index__gt=""
+        )
+        .values(index=F("reported_urls__content_item__domain_index"))
         .annotate(
-            open_reports=Count("report_id", distinct=True),
-            first_received=Min("received"),
-            item_id=Min("content_item_id"),
+            open_reports=Count("id", distinct=True),
+            first_received=Min("received_at"),
+            item_id=Min("reported_urls__content_item_id"),
         )
         .filter(open_reports__gte=2)
         .order_by("-open_reports", "first_received", "index")[:limit]
