@@ -194,11 +194,16 @@ def fill(count: int, seed: int) -> None:
             Message.objects.bulk_create(messages, batch_size=BATCH)
         print(f"  {offset + size} reports ({time.monotonic() - t0:.0f} s)")
     with connection.cursor() as cursor:
-        # Spread over two years (auto_now_add set them all to now); some share a second. The
-        # hotline writes a day after receipt, the reporter answers a day later.
+        # Spread over two years (auto_now_add set them all to now) in the order they were
+        # written, as reports arrive: the newest are together at the end of the table, as in a
+        # centre's database. Some share a second. The hotline writes a day after receipt, the
+        # reporter answers a day later.
         cursor.execute(
-            "UPDATE hotline_report SET received_at = date_trunc('second', now() - "
-            "random() * interval '730 days')"
+            "UPDATE hotline_report SET received_at = date_trunc('second', now() "
+            "- interval '730 days' * (1 - (id - span.first)::float / span.size) "
+            "- random() * interval '2 hours') "
+            "FROM (SELECT min(id) AS first, max(id) - min(id) + 1 AS size FROM hotline_report) "
+            "AS span"
         )
         cursor.execute(
             "UPDATE hotline_report SET claimed_at = received_at + interval '1 hour' "
@@ -305,11 +310,11 @@ def main() -> None:
     views = {
         "first": ("queue, first page", ["/staff/hotline/"]),
         "all-deep": (
-            f"queue (all), page {all_page}",
+            f"queue (all), page {all_page + 1} of {-(-total // selectors.PAGE_SIZE)}",
             [f"/staff/hotline/?status=all&after={selectors.Cursor.of(deep_all).token()}"],
         ),
         "open-deep": (
-            f"queue (open), page {page}",
+            f"queue (open), page {page + 1} of {-(-open_count // selectors.PAGE_SIZE)}",
             [f"/staff/hotline/?after={selectors.Cursor.of(deep).token()}"],
         ),
         "filtered": (
@@ -320,10 +325,7 @@ def main() -> None:
         "items": ("grouped by item", ["/staff/hotline/items/"]),
         "domains": ("grouped by domain", ["/staff/hotline/domains/"]),
     }
-    print(
-        f"{total} reports, {open_count} open; page {page} of the open queue, page {all_page} of "
-        f"all; load average {os.getloadavg()[0]:.2f}"
-    )
+    print(f"{total} reports, {open_count} open; load average {os.getloadavg()[0]:.2f}")
     chosen = {key: view for key, view in views.items() if not only or key in only}
     for _name, paths in chosen.values():
         client.get(paths[0])  # warm up
