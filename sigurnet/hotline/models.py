@@ -197,17 +197,20 @@ class Report(models.Model):
         indexes = [
             # The queue's keyset order.
             models.Index(models.F("urgent").desc(), "received_at", "id", name="report_queue_order"),
-            # Every column the queue counts by: the counts are one index-only scan.
+            # The same order within one category (the filter analysts use most): a page of a
+            # category reads only its own rows, not the urgent ones before them.
             models.Index(
-                fields=[
-                    "status",
-                    "category",
-                    "priority",
-                    "channel",
-                    "language",
-                    "assignee",
-                    "received_at",
-                ],
+                "category",
+                models.F("urgent").desc(),
+                "received_at",
+                "id",
+                name="report_queue_category_order",
+            ),
+            # Every column the queue counts by, except the age (read from ``received_at``): the
+            # counts are one index-only scan. Without a column that differs per report, equal
+            # rows share one entry (deduplication): about 1 MB for 100,000 reports, not 20 MB.
+            models.Index(
+                fields=["status", "category", "priority", "channel", "language", "assignee"],
                 name="report_queue_facets",
             ),
             # The figures page (hotline/figures.py): every column it counts by, so that a
