@@ -40,6 +40,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("hotline", "0011_queue_count_indexes")]
+    dependencies = [("hotline", "0019_queue_count_indexes")]
 
     operations = [migrations.RunPython(forwards, backwards)]

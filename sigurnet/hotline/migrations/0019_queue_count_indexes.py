@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0006_outgoing_message"),
-        ("hotline", "0010_held_sender_index"),
+        ("hotline", "0018_dispatch_replies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
