@@ -8,12 +8,12 @@ their content items exist): a content item each (a tenth two), its hosting facts
 a few failed look-ups), reports to the police or the prosecutor for most actionable reports,
 a notice asking for removal for most items (to the host; to the partner hotline for CSAM
 hosted abroad), acknowledgements for most dispatches (the rest waiting, some overdue) and
-removals (``ContentItem.removed_at``) for most items. The rows are written by ``INSERT ... SELECT generate_series`` in
-SQL, not through the ORM, with the secondary indexes dropped during the load and built again
-after it (minutes instead of hours). Then it signs in as a hotline supervisor (password and
-TOTP code, through the real sign-in pages) and prints the server time (p50, p95 in ms) of the
-figures page for the last year and for all years, and where one request of each spends its
-time in the database.
+removals (``ContentItem.removed_at``) for most items. The rows are written by
+``INSERT ... SELECT generate_series`` in SQL, not through the ORM, with the secondary indexes
+dropped during the load and built again after it (minutes instead of hours). Then it signs in
+as a hotline supervisor (password and TOTP code, through the real sign-in pages) and prints
+the server time (p50, p95 in ms) of the figures page for the last year and for all years,
+and where one request of each spends its time in the database.
 
     SIGURNET_DEBUG=1 .venv/bin/python bench/figures.py \\
         --database-url postgres://postgres@127.0.0.1/sigurnet_figuresbench --reports 1000000
