@@ -697,9 +697,9 @@ class Dispatch(_handover.Handover):
             ),
             models.Index(
                 fields=["sent_at"],
-                include=["acknowledged_at"],
+                include=["id", "kind", "acknowledged_at"],
                 condition=models.Q(sent_at__isnull=False),
-                name="dispatch_acknowledgement",
+                name="dispatch_sent",
             ),
         ]
 
