@@ -325,8 +325,11 @@ FROM (
 
 def _query(sql: str, params: Any) -> list[tuple[Any, ...]]:
     """Run one figures query on PostgreSQL, its tables' names filled in. Without JIT (its
-    compilation costs more than it saves on these queries) and with enough memory for the
-    percentiles' sort of a million delays to stay in memory."""
+    compilation costs more than it saves on these queries), with enough memory for the
+    percentiles' sort of a million delays to stay in memory, and without parallel workers:
+    the page already runs two queries at once (``run_on_two_connections``) on a machine of
+    two cores, and workers on top of them only fought for the cores (one year 1.19 s -> 0.83 s
+    without them, docs/performance.md)."""
     sql = sql.format(
         report=Report._meta.db_table,
         deleted=DeletedReportFacts._meta.db_table,
@@ -342,6 +345,7 @@ def _query(sql: str, params: Any) -> list[tuple[Any, ...]]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
