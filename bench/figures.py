@@ -523,11 +523,46 @@ def measure(client, name: str, path: str, repeat: int) -> None:  # type: ignore[
         print(f"    {ms:7.1f} ms  {sql[:100]}")
 
 
+def explain(name: str, period) -> None:  # type: ignore[no-untyped-def]
+    """Each big selector alone on one connection (the page runs two at once, and the timer
+    of ``measure`` sees only the request's connection), and the plan of the slowest query
+    (``EXPLAIN ANALYZE``)."""
+    from sigurnet.hotline import figures
+
+    run = figures._query
+    timed: list[tuple[float, str, str, Any]] = []
+
+    def timing(sql: str, params: Any) -> list[tuple[Any, ...]]:
+        t0 = time.perf_counter()
+        try:
+            return run(sql, params)
+        finally:
+            timed.append(((time.perf_counter() - t0) * 1000, selector, sql, params))
+
+    figures._query = timing  # type: ignore[assignment]
+    try:
+        for selector in ("report_counts", "assessment_delays", "item_figures", "dispatch_figures"):
+            t0 = time.perf_counter()
+            getattr(figures, selector)(period)
+            print(f"  {name}: {selector:<18} {(time.perf_counter() - t0) * 1000:7.1f} ms alone")
+    finally:
+        figures._query = run  # type: ignore[assignment]
+    ms, selector, sql, params = max(timed, key=lambda row: row[0])
+    print(f"  slowest query ({selector}, {ms:.0f} ms), EXPLAIN ANALYZE:")
+    for (line,) in run("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params):
+        print(f"    {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also time each big selector alone and print the slowest query's plan",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -568,6 +603,11 @@ def main() -> None:
         args.repeat,
     )
     print(f"load average {os.getloadavg()[0]:.1f}")
+    if args.explain:
+        from sigurnet.hotline import figures
+
+        explain("one year", figures.Period(year_ago, today))
+        explain("all years", figures.all_years())
 
 
 if __name__ == "__main__":
