@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -324,8 +325,11 @@ FROM (
 
 def _query(sql: str, params: Any) -> list[tuple[Any, ...]]:
     """Run one figures query on PostgreSQL, its tables' names filled in. Without JIT (its
-    compilation costs more than it saves on these queries) and with enough memory for the
-    percentiles' sort of a million delays to stay in memory."""
+    compilation costs more than it saves on these queries), with enough memory for the
+    percentiles' sort of a million delays to stay in memory, and without parallel workers:
+    the page already runs two queries at once (``run_on_two_connections``) on a machine of
+    two cores, and workers on top of them only fought for the cores (one year 1.19 s -> 0.83 s
+    without them, docs/performance.md)."""
     sql = sql.format(
         report=Report._meta.db_table,
         deleted=DeletedReportFacts._meta.db_table,
@@ -341,6 +345,7 @@ def _query(sql: str, params: Any) -> list[tuple[Any, ...]]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -636,24 +641,28 @@ def _within(seconds: float | None) -> bool:
 
 
 _ITEMS_SQL = """
-WITH notice AS (
-    SELECT di.content_item_id AS item, min(d.sent_at) AS sent
-    FROM {dispatch_item} di JOIN {dispatch} d ON d.id = di.dispatch_id
-    WHERE d.sent_at IS NOT NULL AND d.kind = ANY(%(removal_kinds)s)
-    GROUP BY 1
-), pair AS (
-    SELECT coalesce(upper(h.country), '') AS country,
-           date_part('epoch', i.removed_at - r.received_at) AS from_report,
-           n.sent IS NOT NULL AS noticed,
-           date_part('epoch', i.removed_at - n.sent) AS from_notice
-    FROM {report} r
-    JOIN {reported_url} u ON u.report_id = r.id
-    JOIN {content_item} i ON i.id = u.content_item_id
-    LEFT JOIN {hosting} h ON h.item_id = i.id
-    LEFT JOIN notice n ON n.item = i.id
-    WHERE r.received_at >= %(start)s AND r.received_at < %(end)s
-      AND r.outcome = ANY(%(abuse)s)
-    GROUP BY r.id, i.id, h.country, n.sent
+WITH pair AS (
+    SELECT country, date_part('epoch', removed_at - received_at) AS from_report,
+           sent IS NOT NULL AS noticed, date_part('epoch', removed_at - sent) AS from_notice
+    FROM (
+        -- One row per (report, item); the item's first notice asking for removal joined
+        -- in, so that only the period's items are looked up (narrow indexes throughout:
+        -- report_abuse, reported_url_figures, content_item_removal, hosting_country,
+        -- dispatch_item_figures, dispatch_sent_by_id).
+        SELECT coalesce(upper(h.country), '') AS country, r.received_at, i.removed_at,
+               min(d.sent_at) AS sent
+        FROM {report} r
+        JOIN {reported_url} u ON u.report_id = r.id
+        JOIN {content_item} i ON i.id = u.content_item_id
+        LEFT JOIN {hosting} h ON h.item_id = i.id
+        LEFT JOIN ({dispatch_item} di JOIN {dispatch} d
+                   ON d.id = di.dispatch_id AND d.sent_at IS NOT NULL
+                      AND d.kind = ANY(%(removal_kinds)s))
+          ON di.content_item_id = i.id
+        WHERE r.received_at >= %(start)s AND r.received_at < %(end)s
+          AND r.outcome IN ('actionable', 'harmful')
+        GROUP BY r.id, i.id, h.country
+    ) kept
   UNION ALL
     SELECT country, date_part('epoch', removal_delay), noticed,
            date_part('epoch', notice_removal_delay)
@@ -760,6 +769,9 @@ FROM (
     JOIN {dispatch_report} dr ON dr.report_id = r.id
     JOIN {dispatch} d ON d.id = dr.dispatch_id
     WHERE r.received_at >= %(start)s AND r.received_at < %(end)s AND d.sent_at IS NOT NULL
+      -- Implied (a dispatch is sent after its report came in), and it lets a short period
+      -- read only its own dispatches (``dispatch_sent``) instead of all of them.
+      AND d.sent_at >= %(start)s
     GROUP BY r.id
   UNION ALL
     SELECT date_part('epoch', first_dispatch_delay),
@@ -775,7 +787,8 @@ SELECT count(*), count(acknowledged_at),
        percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY s)
 FROM (
     SELECT acknowledged_at, date_part('epoch', acknowledged_at - sent_at) AS s
-    FROM {dispatch} WHERE sent_at >= %(start)s AND sent_at < %(end)s
+    FROM {dispatch}
+    WHERE sent_at IS NOT NULL AND sent_at >= %(start)s AND sent_at < %(end)s
 ) dispatch
 """
 
@@ -843,3 +856,38 @@ def overdue_dispatches(now: datetime | None = None) -> list[Overdue]:
         .order_by("-overdue", "institution__name")
     )
     return [Overdue(row["institution__name"], row["waiting"], row["overdue"]) for row in rows]
+
+
+# --- Two connections at once ------------------------------------------------------------------
+
+
+def run_on_two_connections(
+    here: Sequence[Callable[[], object]], there: Sequence[Callable[[], object]]
+) -> None:
+    """Run the calls ``here`` on this thread's connection and, at the same time, the calls
+    ``there`` on a second connection of a thread of their own (closed when they are done):
+    the figures' big queries use both cores of a small server instead of one.
+
+    Each connection reads its own snapshot, taken when its query starts, so two figures of
+    one page may differ by what was written in the milliseconds between two queries (as
+    they already could between two queries of one connection: each runs in its own
+    transaction). One after the other on this connection instead when it is in a
+    transaction (a second connection would not see its uncommitted rows: tests, a caller's
+    ``atomic``) or not on PostgreSQL (the quick start's SQLite)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not there:
+        for call in (*here, *there):
+            call()
+        return
+
+    def lane() -> None:
+        try:
+            for call in there:
+                call()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(lane)
+        for call in here:
+            call()
+        future.result()

@@ -116,6 +116,10 @@ class ContentItem(models.Model):
     class Meta:
         verbose_name = _("content item")
         verbose_name_plural = _("content items")
+        indexes = [
+            # The figures' removals (hotline/figures.py): found by id without reading the row.
+            models.Index(fields=["id"], include=["removed_at"], name="content_item_removal"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -215,9 +219,17 @@ class Report(models.Model):
             ),
             # The figures page (hotline/figures.py): every column it counts by, so that a
             # period's figures are one index-only range scan.
+            # ``id`` too: the dispatch figures join the period's reports to their dispatches.
             models.Index(
                 fields=["received_at", "category", "channel", "outcome", "first_assessed_at"],
+                include=["id"],
                 name="report_figures",
+            ),
+            # The figures of content items: the actionable and harmful reports of a period.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=models.Q(outcome__in=["actionable", "harmful"]),
+                name="report_abuse",
             ),
             # The figures of actionable CSAM (the four-eyes wait; INHOPE's measures): a few
             # per cent of the reports, found by the period without reading the others.
@@ -282,6 +294,8 @@ class ReportedURL(models.Model):
 
     class Meta:
         ordering = ["report", "position"]
+        # The figures (hotline/figures.py): a report's content items from the index alone.
+        indexes = [models.Index(fields=["report", "content_item"], name="reported_url_figures")]
 
     def __str__(self) -> str:
         return f"URL {self.position + 1} of report {self.report_id}"
@@ -559,6 +573,8 @@ class HostingFacts(models.Model):
     class Meta:
         verbose_name = _("hosting facts")
         verbose_name_plural = _("hosting facts")
+        # The figures' hosting countries (hotline/figures.py) from the index alone.
+        indexes = [models.Index(fields=["item"], include=["country"], name="hosting_country")]
 
     def __str__(self) -> str:
         return f"Hosting of item {self.item_id}: {self.get_outcome_display()}"
@@ -672,6 +688,23 @@ class Dispatch(_handover.Handover):
     class Meta(_handover.Handover.Meta):
         verbose_name = _("dispatch")
         verbose_name_plural = _("dispatches")
+        indexes = [
+            *_handover.Handover.Meta.indexes,
+            # The figures (hotline/figures.py) read the sent dispatches by id or by the time
+            # they were sent, from these narrow indexes instead of the rows with their text.
+            models.Index(
+                fields=["id"],
+                include=["kind", "sent_at"],
+                condition=models.Q(sent_at__isnull=False),
+                name="dispatch_sent_by_id",
+            ),
+            models.Index(
+                fields=["sent_at"],
+                include=["id", "kind", "acknowledged_at"],
+                condition=models.Q(sent_at__isnull=False),
+                name="dispatch_sent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -725,6 +758,8 @@ class DispatchItem(models.Model):
                 fields=["dispatch", "content_item"], name="dispatch_item_unique"
             )
         ]
+        # The figures (hotline/figures.py): an item's dispatches from the index alone.
+        indexes = [models.Index(fields=["content_item", "dispatch"], name="dispatch_item_figures")]
 
     def __str__(self) -> str:
         return f"Item {self.position + 1} of dispatch {self.dispatch_id}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -30,10 +31,47 @@ class Figure:
     wide: bool = False  # the chart above its table (a table too wide to sit beside it)
 
 
+class Selection:
+    """The selectors' results for one period, each asked for once and kept (a builder may
+    share one with another: ``forwarding_figures``)."""
+
+    def __init__(self, period: figures.Period) -> None:
+        self.period = period
+
+    @cached_property
+    def counts(self) -> figures.ReportCounts:
+        return figures.report_counts(self.period)
+
+    @cached_property
+    def delays(self) -> figures.AssessmentDelays:
+        return figures.assessment_delays(self.period)
+
+    @cached_property
+    def items(self) -> figures.ItemFigures:
+        return figures.item_figures(self.period)
+
+    @cached_property
+    def dispatches(self) -> figures.DispatchFigures:
+        return figures.dispatch_figures(self.period)
+
+    def select_all(self) -> None:
+        """Ask every selector of the page, the four big ones two at a time on two
+        connections (``figures.run_on_two_connections``), balanced by their cost at a
+        million reports: the items and the counts here, the dispatches and the delays there."""
+        figures.run_on_two_connections(
+            [lambda: self.items, lambda: self.counts],
+            [lambda: self.dispatches, lambda: self.delays],
+        )
+
+
 @dataclass(frozen=True)
 class Builder:
     tables: tuple[str, ...]  # the names of the tables it makes, in order
-    build: Callable[[figures.Period], list[Figure]]
+    make: Callable[[Selection], list[Figure]]
+
+    def build(self, period: figures.Period | Selection) -> list[Figure]:
+        selection = period if isinstance(period, Selection) else Selection(period)
+        return self.make(selection)
 
 
 # The outcomes in the order the page lists them; "" is a report not assessed yet.
@@ -50,9 +88,9 @@ def hours_format(value: float) -> str:
     return charts.count_format(value)
 
 
-def report_figures(period: figures.Period) -> list[Figure]:
+def report_figures(selection: Selection) -> list[Figure]:
     """Summary, reports per month, per category, per channel and outcomes: one query."""
-    counts = figures.report_counts(period)
+    counts = selection.counts
     total = counts.total
     per_outcome = counts.per_outcome()
     assessed = total - per_outcome[figures.NOT_ASSESSED]
@@ -219,9 +257,9 @@ def report_figures(period: figures.Period) -> list[Figure]:
     ]
 
 
-def delay_figures(period: figures.Period) -> list[Figure]:
+def delay_figures(selection: Selection) -> list[Figure]:
     """Report -> first assessment (all, urgent categories) and the four-eyes wait."""
-    delays = figures.assessment_delays(period)
+    delays = selection.delays
     # (the table's label, the chart's short label, the delay)
     measures = [
         (_("Report to first assessment"), _("All reports"), delays.all_reports),
@@ -280,11 +318,11 @@ def country_label(code: str) -> str:
     return countries.country_name(code)
 
 
-def forwarding_figures(period: figures.Period) -> list[Figure]:
+def forwarding_figures(selection: Selection) -> list[Figure]:
     """Hosting countries, dispatch delays and INHOPE's measures: two selectors, one query each
     on PostgreSQL (``item_figures`` and ``dispatch_figures``), shared by the three figures."""
-    items = figures.item_figures(period)
-    dispatches = figures.dispatch_figures(period)
+    items = selection.items
+    dispatches = selection.dispatches
     return [
         *hosting_figures(items),
         *dispatch_delay_figures(dispatches, items),
@@ -446,7 +484,7 @@ def inhope_figures(dispatches: figures.DispatchFigures, items: figures.ItemFigur
     ]
 
 
-def overdue_figures(period: figures.Period) -> list[Figure]:
+def overdue_figures(selection: Selection) -> list[Figure]:
     """Dispatches overdue right now, per institution (whatever the period)."""
     overdue = figures.overdue_dispatches()
     table = Table(
@@ -497,4 +535,6 @@ def builder_of(table: str) -> Builder | None:
 
 
 def build_all(period: figures.Period) -> list[Figure]:
-    return [figure for builder in BUILDERS for figure in builder.build(period)]
+    selection = Selection(period)
+    selection.select_all()
+    return [figure for builder in BUILDERS for figure in builder.build(selection)]
