@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0009_contact_person_account"),
-        ("hotline", "0018_dispatch_replies"),
+        ("hotline", "0020_report_autovacuum"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
