@@ -769,9 +769,6 @@ FROM (
     JOIN {dispatch_report} dr ON dr.report_id = r.id
     JOIN {dispatch} d ON d.id = dr.dispatch_id
     WHERE r.received_at >= %(start)s AND r.received_at < %(end)s AND d.sent_at IS NOT NULL
-      -- Implied (a dispatch is sent after its report came in), and it lets a short period
-      -- read only its own dispatches (``dispatch_sent``) instead of all of them.
-      AND d.sent_at >= %(start)s
     GROUP BY r.id
   UNION ALL
     SELECT date_part('epoch', first_dispatch_delay),

@@ -700,7 +700,7 @@ class Dispatch(_handover.Handover):
             ),
             models.Index(
                 fields=["sent_at"],
-                include=["id", "kind", "acknowledged_at"],
+                include=["acknowledged_at"],
                 condition=models.Q(sent_at__isnull=False),
                 name="dispatch_sent",
             ),

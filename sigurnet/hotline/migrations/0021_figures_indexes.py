@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("sent_at__isnull", False)),
                 fields=["sent_at"],
-                include=("id", "kind", "acknowledged_at"),
+                include=("acknowledged_at",),
                 name="dispatch_sent",
             ),
         ),
